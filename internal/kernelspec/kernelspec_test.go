@@ -231,3 +231,11 @@ func TestShimAnswersOnlyGoNBAutoGet(t *testing.T) {
 		}
 	}
 }
+
+func TestExplicitDataDirExcludesEveryOtherPlace(t *testing.T) {
+	t.Setenv("JUPYTER_DATA_DIR", t.TempDir())
+	got := DataDirCandidates(repoRoot(t), "/only/here")
+	if len(got) != 1 || got[0].Dir != "/only/here" {
+		t.Fatalf("candidates = %+v, want only /only/here", got)
+	}
+}

@@ -121,12 +121,13 @@ func RemoveSpec(dataDir string) (bool, error) {
 }
 
 // DataDirCandidates lists, in precedence order, the Jupyter data directories install may pick for repo,
-// with the reason for each. The first one is where install writes.
+// with the reason for each. The first one is where install writes; --data-dir (flagDir) excludes the others.
 func DataDirCandidates(repo, flagDir string) []Candidate {
-	var out []Candidate
 	if flagDir != "" {
-		out = append(out, Candidate{flagDir, "--data-dir"})
+		// An explicit folder is the only one considered: install, status and uninstall touch nothing else.
+		return []Candidate{{flagDir, "--data-dir"}}
 	}
+	var out []Candidate
 	if d := os.Getenv("JUPYTER_DATA_DIR"); d != "" {
 		out = append(out, Candidate{d, "$JUPYTER_DATA_DIR"})
 	}

@@ -1,0 +1,103 @@
+# replicalab — `make help` lists the targets. Every target installs what it needs first.
+SHELL       := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+REPO    := $(CURDIR)
+VENV    := $(REPO)/.venv
+PY      := $(VENV)/bin/python
+TOOLS   := $(REPO)/.tools/bin
+GO      ?= go
+# Extra arguments for `jupyter lab`, e.g. make lab LAB_ARGS="--port 9999 --no-browser"
+LAB_ARGS ?=
+# Extra arguments for go test and pytest, e.g. make test GOTEST_ARGS="-run Replica" PYTEST_ARGS="-k kernel"
+GOTEST_ARGS ?=
+PYTEST_ARGS ?=
+
+export GOTOOLCHAIN := local
+
+.PHONY: help lab test test-go test-notebooks bench setup go-check postgres venv kernel kernel-status hooks \
+        demo demo-stop demo-status demo-reset demo-traffic lock clean
+
+help: ## List the targets
+	@echo "replicalab: analyse a production database's read replica from JupyterLab, safely."
+	@echo
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
+
+lab: setup ## Set up what is missing, start the demo replica when there is no .env, open JupyterLab on notebooks/
+	$(GO) run ./scripts/lab prepare
+	@echo "Starting JupyterLab on notebooks/ (localhost only, token protected). Stop it with Ctrl-C."
+	cd notebooks && exec $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(REPO)/notebooks" \
+		--ServerApp.open_browser=$${LAB_OPEN_BROWSER:-True} $(LAB_ARGS)
+
+test: setup test-go test-notebooks ## Install what is missing and run every test
+
+test-go: go-check postgres ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
+	$(GO) vet ./...
+	REPLICALAB_REQUIRE_PG=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
+
+test-notebooks: setup ## Notebooks and kernel conformance through a real Jupyter client on the real kernel
+	REPLICALAB_REQUIRE_PG=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
+
+bench: setup ## Benchmarks (timings live here, never in tests)
+	REPLICALAB_REQUIRE_PG=1 $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
+
+setup: go-check postgres venv kernel hooks
+
+go-check:
+	@command -v $(GO) >/dev/null || { echo "Go is required: install Go $$(sed -n 's/^go //p' go.mod) or newer from https://go.dev/dl/"; exit 1; }
+	@want=$$(sed -n 's/^go //p' go.mod); have=$$($(GO) env GOVERSION | sed 's/^go//'); \
+	if [ "$$(printf '%s\n%s\n' "$$want" "$$have" | sort -V | head -1)" != "$$want" ]; then \
+		echo "go.mod needs Go $$want, found $$have: install a newer Go from https://go.dev/dl/"; exit 1; fi
+
+postgres: ## Install PostgreSQL from Debian's packages if its server binaries are missing
+	@if command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing PostgreSQL (apt-get install postgresql)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "PostgreSQL server binaries not found. Install them (Debian/Ubuntu: sudo apt-get install postgresql;"; \
+		echo "macOS: brew install postgresql@16) and run make again."; exit 1; \
+	fi
+
+venv: $(VENV)/.installed ## Create .venv with the pinned Jupyter tooling (requirements.txt)
+
+$(VENV)/.installed: requirements.txt
+	@command -v python3 >/dev/null || { echo "python3 (3.9 or newer, with venv) is required"; exit 1; }
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+kernel: go-check venv ## Build the pinned tools and install the "Go (replica)" kernelspec into .venv
+	$(GO) run ./kernel install
+
+kernel-status: ## Show the kernel's tools, kernelspec and what is missing
+	$(GO) run ./kernel status
+
+hooks: ## Install the git pre-commit hook (strips notebook outputs and secrets)
+	@if [ -d scripts/hook ] && [ -d .git ]; then $(GO) run ./scripts/hook install; fi
+
+demo: go-check postgres ## Start the demo primary + read replica and write .env for it
+	$(GO) run ./scripts/demodb start
+
+demo-stop: ## Stop the demo database
+	$(GO) run ./scripts/demodb stop
+
+demo-status: ## Show both demo servers, replication state and lag
+	$(GO) run ./scripts/demodb status
+
+demo-reset: ## Recreate the demo database from scratch
+	$(GO) run ./scripts/demodb reset
+
+demo-traffic: ## Keep writing on the demo primary so you can watch the replica follow
+	$(GO) run ./scripts/demodb traffic
+
+lock: ## Refreeze requirements.txt from requirements.in
+	rm -rf $(REPO)/.venv-lock && python3 -m venv $(REPO)/.venv-lock
+	$(REPO)/.venv-lock/bin/pip install -q -r requirements.in
+	{ echo "# Frozen from requirements.in by 'make lock'. Installed into .venv by make."; $(REPO)/.venv-lock/bin/pip freeze; } > requirements.txt
+	rm -rf $(REPO)/.venv-lock
+
+clean: ## Remove built tools and the venv (keeps .env, data/ and the demo database)
+	-$(GO) run ./kernel uninstall
+	rm -rf .tools .venv
