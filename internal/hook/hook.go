@@ -1,0 +1,345 @@
+package hook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/replicalab/replicalab/internal/nbclean"
+)
+
+const usage = `usage: replicalab-hook [-C DIR] COMMAND [ARGS]
+
+Commands:
+  install [--strict] [--binary PATH]
+                 install the git pre-commit hook in the repository of DIR (default: the current
+                 folder), the notebook diff driver and the .gitattributes line; copies this program
+                 to <repo>/.tools/bin/replicalab-hook unless --binary names one. An existing
+                 pre-commit hook of another tool is kept and run first (pre-commit.chained).
+  uninstall      remove the hook (restoring a chained one) and the diff driver
+  pre-commit [--check] [--all] [--strict] [PATH...]
+                 what git runs before a commit: clean the staged notebooks in the index (the
+                 working copies keep their outputs), strip secrets from notebook cells and refuse
+                 secrets elsewhere and .env files. --check changes nothing and exits 1 if anything
+                 would be changed or refused (for CI); --all checks every file in the index instead
+                 of the staged changes; PATHs limit the run to those files (pre-commit framework).
+                 --strict (or git config replicalab.hook.strict true) refuses notebook secrets too.
+  textconv FILE  print FILE cleaned (git diff's textconv driver for *.ipynb)
+  clean FILE...  clean notebooks in place, like nbstripout FILE...
+`
+
+// Run is the replicalab-hook command; args exclude the program name. It
+// returns the exit status: 0 success, 1 refused or dirty, 2 usage or
+// operational error.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	dir := "."
+	if len(args) >= 2 && args[0] == "-C" {
+		dir, args = args[1], args[2:]
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "pre-commit":
+		fs := newFlags("pre-commit", stderr)
+		check := fs.Bool("check", false, "change nothing; exit 1 if anything would change or be refused")
+		all := fs.Bool("all", false, "every file in the index, not only staged changes")
+		strict := fs.Bool("strict", false, "refuse notebook secrets instead of stripping them")
+		if fs.Parse(rest) != nil {
+			return 2
+		}
+		return precommit(ctx, dir, checkOptions{check: *check, all: *all, strict: *strict, paths: fs.Args()}, stderr)
+	case "install":
+		fs := newFlags("install", stderr)
+		strict := fs.Bool("strict", false, "refuse notebook secrets instead of stripping them")
+		binary := fs.String("binary", "", "use this hook binary instead of copying this program into .tools/bin")
+		if fs.Parse(rest) != nil || fs.NArg() > 0 {
+			return usageError(stderr, "install takes no arguments besides its flags")
+		}
+		if err := install(ctx, dir, *binary, *strict, stdout); err != nil {
+			fmt.Fprintf(stderr, "replicalab-hook: install: %v\n", err)
+			return 2
+		}
+		return 0
+	case "uninstall":
+		if err := uninstall(ctx, dir, stdout); err != nil {
+			fmt.Fprintf(stderr, "replicalab-hook: uninstall: %v\n", err)
+			return 2
+		}
+		return 0
+	case "textconv":
+		if len(rest) != 1 {
+			return usageError(stderr, "textconv expects one FILE")
+		}
+		return textconv(rest[0], stdout, stderr)
+	case "clean":
+		if len(rest) == 0 {
+			return usageError(stderr, "clean expects one or more FILEs")
+		}
+		return cleanFiles(rest, stderr)
+	default:
+		return usageError(stderr, fmt.Sprintf("unknown command %q (expected install, uninstall, pre-commit, textconv, clean or help)", cmd))
+	}
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+func usageError(stderr io.Writer, msg string) int {
+	fmt.Fprintf(stderr, "replicalab-hook: %s\n\n%s", msg, usage)
+	return 2
+}
+
+// textconv prints a notebook cleaned, for git diff. A notebook that cannot
+// be cleaned is printed as it is, so that the diff still shows something.
+func textconv(file string, stdout, stderr io.Writer) int {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fmt.Fprintf(stderr, "replicalab-hook: textconv: %v\n", err)
+		return 2
+	}
+	out, err := nbclean.Clean(data, nbclean.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "replicalab-hook: textconv: %s: %v (showing it unchanged)\n", file, err)
+		out = data
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return 2
+	}
+	return 0
+}
+
+// cleanFiles rewrites notebooks in place when cleaning changes them.
+func cleanFiles(files []string, stderr io.Writer) int {
+	code := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err == nil {
+			var out []byte
+			if out, err = nbclean.Clean(data, nbclean.Options{}); err == nil && !bytes.Equal(out, data) {
+				err = writeFileAtomic(f, out)
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "replicalab-hook: clean %s: %v\n", f, err)
+			code = 1
+		}
+	}
+	return code
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".replicalab-hook-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// ---- install ----
+
+const (
+	hookMarker  = "# replicalab-hook:"
+	chainedName = "pre-commit.chained"
+	attrLine    = "*.ipynb diff=ipynb"
+)
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+func hookScript(binary string) string {
+	return `#!/bin/sh
+` + hookMarker + ` installed by "make hooks" (go run ./scripts/hook install); remove with "replicalab-hook uninstall".
+# Commits notebooks without outputs and refuses secrets: see internal/hook in replicalab.
+here=$(dirname "$0")
+if [ -x "$here/` + chainedName + `" ]; then
+	"$here/` + chainedName + `" "$@" || exit $?
+fi
+bin=` + shellQuote(binary) + `
+if [ ! -x "$bin" ]; then
+	echo "replicalab-hook: $bin is missing: run 'make hooks' to build it again" >&2
+	exit 1
+fi
+exec "$bin" pre-commit "$@"
+`
+}
+
+func (r *repo) hooksDir(ctx context.Context) (string, error) {
+	out, err := r.git(ctx, nil, "rev-parse", "--git-path", "hooks")
+	if err != nil {
+		return "", err
+	}
+	p := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(r.dir, p)
+	}
+	return p, nil
+}
+
+func install(ctx context.Context, dir, binary string, strict bool, stdout io.Writer) error {
+	r, err := openRepo(ctx, dir)
+	if err != nil {
+		return err
+	}
+	if binary == "" {
+		if binary, err = copySelf(filepath.Join(r.dir, ".tools", "bin", "replicalab-hook")); err != nil {
+			return err
+		}
+	} else if binary, err = filepath.Abs(binary); err != nil {
+		return err
+	}
+	hooks, err := r.hooksDir(ctx)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(hooks, 0o755); err != nil {
+		return err
+	}
+	hookPath := filepath.Join(hooks, "pre-commit")
+	if old, err := os.ReadFile(hookPath); err == nil && !bytes.Contains(old, []byte(hookMarker)) {
+		chained := filepath.Join(hooks, chainedName)
+		if _, err := os.Stat(chained); err == nil {
+			return fmt.Errorf("expected no %s next to a foreign pre-commit hook, found both in %s: merge them by hand", chainedName, hooks)
+		}
+		if err := os.Rename(hookPath, chained); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "kept your existing pre-commit hook as %s; it runs first\n", chained)
+	}
+	if err := os.WriteFile(hookPath, []byte(hookScript(binary)), 0o755); err != nil {
+		return err
+	}
+	if err := os.Chmod(hookPath, 0o755); err != nil {
+		return err
+	}
+	if _, err := r.git(ctx, nil, "config", "diff.ipynb.textconv", shellQuote(binary)+" textconv"); err != nil {
+		return err
+	}
+	cfg, err := r.config(ctx, `^replicalab\.hook\.`)
+	if err != nil {
+		return err
+	}
+	if strict || len(cfg[ConfigStrict]) == 0 {
+		if _, err := r.git(ctx, nil, "config", ConfigStrict, fmt.Sprint(strict)); err != nil {
+			return err
+		}
+	}
+	added, err := ensureAttributes(filepath.Join(r.dir, ".gitattributes"))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "installed %s -> %s pre-commit\n", hookPath, binary)
+	fmt.Fprintf(stdout, "git diff shows notebooks cleaned (diff.ipynb.textconv)")
+	if added {
+		fmt.Fprintf(stdout, "; added %q to .gitattributes (commit it)", attrLine)
+	}
+	fmt.Fprintln(stdout)
+	fmt.Fprintf(stdout, "notebook secrets are %s (git config %s %v)\n", map[bool]string{false: "stripped", true: "refused"}[strict || gitBool(cfg[ConfigStrict])], ConfigStrict, strict || gitBool(cfg[ConfigStrict]))
+	return nil
+}
+
+// copySelf copies the running program to target, unless it is target.
+func copySelf(target string) (string, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if a, err := filepath.EvalSymlinks(self); err == nil {
+		self = a
+	}
+	if t, err := filepath.EvalSymlinks(target); err == nil && t == self {
+		return target, nil
+	}
+	data, err := os.ReadFile(self)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+		return "", err
+	}
+	if err := writeFileAtomic(target, data); err != nil {
+		return "", err
+	}
+	return target, os.Chmod(target, 0o755)
+}
+
+func ensureAttributes(path string) (bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return false, err
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.Join(strings.Fields(l), " ") == attrLine {
+			return false, nil
+		}
+	}
+	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+		data = append(data, '\n')
+	}
+	data = append(data, "# git diff shows notebooks without outputs (driver installed by make hooks)\n"+attrLine+"\n"...)
+	return true, os.WriteFile(path, data, 0o644)
+}
+
+func uninstall(ctx context.Context, dir string, stdout io.Writer) error {
+	r, err := openRepo(ctx, dir)
+	if err != nil {
+		return err
+	}
+	hooks, err := r.hooksDir(ctx)
+	if err != nil {
+		return err
+	}
+	hookPath := filepath.Join(hooks, "pre-commit")
+	old, err := os.ReadFile(hookPath)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		fmt.Fprintln(stdout, "no pre-commit hook installed")
+	case err != nil:
+		return err
+	case !bytes.Contains(old, []byte(hookMarker)):
+		return fmt.Errorf("expected our hook in %s, found another tool's: left it alone", hookPath)
+	default:
+		if err := os.Remove(hookPath); err != nil {
+			return err
+		}
+		chained := filepath.Join(hooks, chainedName)
+		if _, err := os.Stat(chained); err == nil {
+			if err := os.Rename(chained, hookPath); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "restored the previous pre-commit hook %s\n", hookPath)
+		}
+		fmt.Fprintf(stdout, "removed the replicalab pre-commit hook\n")
+	}
+	_, _ = r.git(ctx, nil, "config", "--unset", "diff.ipynb.textconv")
+	return nil
+}

@@ -1,0 +1,439 @@
+package hook
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/replicalab/replicalab/internal/nbclean"
+	"github.com/replicalab/replicalab/internal/secrets"
+)
+
+// Git configuration keys read by the hook.
+const (
+	ConfigStrict = "replicalab.hook.strict" // true: refuse notebook secrets instead of stripping them
+	// nbstripout's keys, honoured so that teams mixing both tools get the same result.
+	ConfigExtraKeys        = "filter.nbstripout.extrakeys"
+	ConfigKeepMetadataKeys = "filter.nbstripout.keepmetadatakeys"
+)
+
+// checkOptions selects what a pre-commit run looks at and does.
+type checkOptions struct {
+	check  bool     // report only, change nothing; non-zero if anything is dirty or secret
+	all    bool     // every file in the index, not only staged changes
+	strict bool     // refuse notebook secrets instead of stripping them
+	paths  []string // only these paths (as the pre-commit framework passes them)
+}
+
+// forbiddenFile reports files that must never be committed: .env and any
+// .env.* except .env.example (anywhere in the tree), and .pgpass.
+func forbiddenFile(p string) bool {
+	base := path.Base(p)
+	if base == ".pgpass" || base == ".env" {
+		return true
+	}
+	return strings.HasPrefix(base, ".env.") && base != ".env.example"
+}
+
+// stripped is one secret removed from a notebook.
+type stripped struct {
+	at          int    // offset in the notebook's scanned text, for ordering
+	where       string // "cell 3, line 2 (source)"
+	rule        string
+	variable    string
+	redacted    string
+	placeholder string
+}
+
+type result struct {
+	e        entry
+	newData  []byte // the clean notebook, when it differs from the staged one
+	err      error  // the notebook cannot be read
+	findings []secrets.Finding
+	stripped []stripped
+	refusedN []stripped // notebook secrets refused in strict mode
+}
+
+// precommit is the hook proper: it returns the exit code.
+func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Writer) int {
+	say := func(format string, args ...any) { fmt.Fprintf(stderr, "replicalab-hook: "+format+"\n", args...) }
+	r, err := openRepo(ctx, dir)
+	if err != nil {
+		say("%v", err)
+		return 2
+	}
+	cfg, err := r.config(ctx, `^(replicalab\.hook\.|filter\.nbstripout\.)`)
+	if err != nil {
+		say("%v", err)
+		return 2
+	}
+	// Loading gitleaks' rules takes a few tens of milliseconds: overlap it
+	// with listing and reading the staged files.
+	scanner := sync.OnceValues(func() (*secrets.Scanner, error) { return newScanner(r.dir) })
+	go scanner()
+	opts.strict = opts.strict || gitBool(cfg[ConfigStrict])
+	nbOpts := nbclean.Options{}
+	for _, v := range cfg[ConfigExtraKeys] {
+		nbOpts.ExtraKeys = append(nbOpts.ExtraKeys, strings.Fields(v)...)
+	}
+	for _, v := range cfg[ConfigKeepMetadataKeys] {
+		nbOpts.KeepMetadataKeys = append(nbOpts.KeepMetadataKeys, strings.Fields(v)...)
+	}
+
+	var es []entry
+	switch {
+	case len(opts.paths) > 0 || opts.all:
+		es, err = r.indexEntries(ctx, opts.paths)
+	default:
+		es, err = r.stagedEntries(ctx)
+	}
+	if err != nil {
+		say("%v", err)
+		return 2
+	}
+
+	failed := false
+	var todo []entry
+	for _, e := range es {
+		if forbiddenFile(e.path) {
+			say("refusing to commit %q: .env files hold the connection settings and never go to git (only .env.example does).\n  Unstage it with: git rm --cached %q", e.path, e.path)
+			failed = true
+			continue
+		}
+		if e.regular() {
+			todo = append(todo, e)
+		}
+	}
+
+	if len(todo) == 0 {
+		if failed {
+			if !opts.check {
+				say("commit refused; nothing was changed in the index.")
+			}
+			return 1
+		}
+		return 0
+	}
+	results, err := process(ctx, r, todo, scanner, nbOpts, opts.strict)
+	if err != nil {
+		say("reading the staged files: %v", err)
+		return 2
+	}
+	if _, err := scanner(); err != nil {
+		say("%v", err)
+		return 2
+	}
+
+	var rewrite []*result
+	for _, res := range results {
+		switch {
+		case res.err != nil:
+			say("refusing to commit %q: %v\n  Nothing was changed. Fix the file (or git restore --staged it) and commit again.", res.e.path, res.err)
+			failed = true
+		case len(res.findings) > 0:
+			failed = true
+			say("refusing to commit %q: it contains %s", res.e.path, plural(len(res.findings), "secret"))
+			for _, f := range res.findings {
+				if f.Line == 0 {
+					fmt.Fprintf(stderr, "  %s: %s (%s)\n", f.File, f.Rule, f.Description)
+					continue
+				}
+				fmt.Fprintf(stderr, "  %s:%d: %s: %s\n", f.File, f.Line, f.Rule, f.Redacted)
+			}
+		case len(res.refusedN) > 0:
+			failed = true
+			say("refusing to commit %q (strict mode): its cells contain %s", res.e.path, plural(len(res.refusedN), "secret"))
+			for _, s := range res.refusedN {
+				fmt.Fprintf(stderr, "  %s: %s: %s: %s\n", res.e.path, s.where, s.rule, s.redacted)
+			}
+		}
+		if res.err == nil && res.newData != nil {
+			rewrite = append(rewrite, res)
+		}
+	}
+	if failed {
+		hint(stderr, results)
+		if !opts.check {
+			say("commit refused; nothing was changed in the index.")
+		}
+		return 1
+	}
+	if opts.check {
+		dirty := 0
+		for _, res := range rewrite {
+			dirty++
+			say("%q is not clean: %s", res.e.path, describeChange(res))
+		}
+		if dirty > 0 {
+			say("%s would be changed by the hook: run `replicalab-hook pre-commit --all` (or commit with the hook installed)", plural(dirty, "notebook"))
+			return 1
+		}
+		return 0
+	}
+	if len(rewrite) == 0 {
+		return 0
+	}
+	contents := make([][]byte, len(rewrite))
+	for i, res := range rewrite {
+		contents[i] = res.newData
+	}
+	oids, err := r.writeBlobs(ctx, contents)
+	if err != nil {
+		say("%v", err)
+		return 2
+	}
+	upd := make([]entry, len(rewrite))
+	for i, res := range rewrite {
+		upd[i] = entry{mode: res.e.mode, oid: oids[i], path: res.e.path}
+	}
+	if err := r.updateIndex(ctx, upd); err != nil {
+		say("%v", err)
+		return 2
+	}
+	if len(rewrite) == 1 {
+		say("committing a clean copy of 1 notebook (outputs, execution counts and volatile metadata removed); the working copy keeps its outputs:")
+	} else {
+		say("committing clean copies of %d notebooks (outputs, execution counts and volatile metadata removed); the working copies keep their outputs:", len(rewrite))
+	}
+	for _, res := range rewrite {
+		fmt.Fprintf(stderr, "  %s\n", res.e.path)
+	}
+	for _, res := range rewrite {
+		for _, s := range res.stripped {
+			say("%s: %s: removed a secret (%s: %s); the commit has %s instead.", res.e.path, s.where, s.rule, s.redacted, s.placeholder)
+		}
+	}
+	hint(stderr, rewrite)
+	return 0
+}
+
+func describeChange(res *result) string {
+	if len(res.stripped) > 0 {
+		return "outputs and volatile metadata removed, " + plural(len(res.stripped), "secret") + " replaced by a placeholder"
+	}
+	return "outputs, execution counts and volatile metadata removed"
+}
+
+// hint says how to load a secret properly, once, when any was met.
+func hint(w io.Writer, results []*result) {
+	var vars []string
+	any := false
+	for _, res := range results {
+		for _, s := range append(slices.Clone(res.stripped), res.refusedN...) {
+			any = true
+			if s.variable != "" {
+				vars = append(vars, s.variable)
+			}
+		}
+		for _, f := range res.findings {
+			any = true
+			if f.Variable != "" {
+				vars = append(vars, f.Variable)
+			}
+		}
+	}
+	if !any {
+		return
+	}
+	name := "RDS_PASSWORD"
+	if len(vars) > 0 {
+		name = vars[0]
+		for _, v := range vars {
+			if secretName.MatchString(v) {
+				name = v
+				break
+			}
+		}
+	}
+	fmt.Fprintf(w, `replicalab-hook: keep secrets in .env (never committed) and load them at run time with the config helper:
+    import "github.com/replicalab/replicalab/helpers/config"
+    cfg, err := config.Load()              // environment, then .env found walking up
+    v, err := cfg.Get(%q)
+  In a GoNB notebook use that instead of %%env lines or literals. A false positive can be allowed with a
+  "gitleaks:allow" comment on its line (gitleaks rules only).
+`, name)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// newScanner builds the secret scanner for a repository: the values of its
+// top-level .env and .env.* files (not .env.example), of the libpq variables
+// and DATABASE_URL in the environment, gitleaks' rules and the built-in ones.
+func newScanner(top string) (*secrets.Scanner, error) {
+	var files []string
+	matches, _ := filepath.Glob(filepath.Join(top, ".env.*"))
+	for _, m := range matches {
+		if filepath.Base(m) != ".env.example" {
+			files = append(files, m)
+		}
+	}
+	vals := map[string]string{}
+	for _, k := range []string{"PGPASSWORD", "PGUSER", "PGHOST", "PGHOSTADDR", "DATABASE_URL"} {
+		if v := os.Getenv(k); v != "" {
+			vals[k] = v
+		}
+	}
+	return secrets.NewScanner(filepath.Join(top, ".env"), secrets.Options{EnvFiles: files, Values: vals})
+}
+
+// process reads the staged files and checks them, in parallel. A file whose
+// working copy hashes to the staged blob is read from the work tree (no
+// inflating); the others come from `git cat-file`.
+func process(ctx context.Context, r *repo, es []entry, sc func() (*secrets.Scanner, error), nbOpts nbclean.Options, strict bool) ([]*result, error) {
+	results := make([]*result, len(es))
+	workers := max(1, runtime.GOMAXPROCS(0))
+	type job struct {
+		i    int
+		data []byte // nil: try the work tree first
+	}
+	var (
+		mu      sync.Mutex
+		missing []int
+		wg      sync.WaitGroup
+	)
+	run := func(jobs <-chan job) {
+		defer wg.Done()
+		for j := range jobs {
+			data := j.data
+			if data == nil {
+				var ok bool
+				if data, ok = r.worktreeBlob(es[j.i]); !ok {
+					mu.Lock()
+					missing = append(missing, j.i)
+					mu.Unlock()
+					continue
+				}
+			}
+			results[j.i] = check(es[j.i], data, sc, nbOpts, strict)
+		}
+	}
+	jobs := make(chan job)
+	for range workers {
+		wg.Add(1)
+		go run(jobs)
+	}
+	for i := range es {
+		jobs <- job{i: i}
+	}
+	close(jobs)
+	wg.Wait()
+	if len(missing) == 0 {
+		return results, nil
+	}
+	slices.Sort(missing)
+	jobs = make(chan job, workers)
+	for range workers {
+		wg.Add(1)
+		go run(jobs)
+	}
+	oids := make([]string, len(missing))
+	for k, i := range missing {
+		oids[k] = es[i].oid
+	}
+	err := r.readBlobs(ctx, oids, workers, func(k int, data []byte) error {
+		if data == nil {
+			data = []byte{}
+		}
+		jobs <- job{i: missing[k], data: data}
+		return nil
+	})
+	close(jobs)
+	wg.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// check cleans and scans one staged file.
+func check(e entry, data []byte, scanner func() (*secrets.Scanner, error), nbOpts nbclean.Options, strict bool) *result {
+	res := &result{e: e}
+	if !strings.EqualFold(path.Ext(e.path), ".ipynb") {
+		if sc, err := scanner(); err == nil { // an error stops the run after process
+			res.findings = sc.Scan(e.path, data)
+		}
+		return res
+	}
+	nb, err := nbclean.Parse(data)
+	if err != nil {
+		res.err = err
+		return res
+	}
+	if err := nb.Strip(nbOpts); err != nil {
+		res.err = err
+		return res
+	}
+	sc, err := scanner()
+	if err != nil {
+		return res
+	}
+	texts := nb.Texts()
+	var doc bytes.Buffer
+	starts := make([]int, len(texts))
+	for i, t := range texts {
+		starts[i] = doc.Len()
+		doc.WriteString(t.Value)
+		doc.WriteByte('\n')
+	}
+	found := sc.Scan(e.path, doc.Bytes())
+	byText := map[int][]secrets.Finding{}
+	for _, f := range found {
+		if f.End <= f.Start {
+			res.findings = append(res.findings, f) // about the file as a whole
+			continue
+		}
+		i := sort.SearchInts(starts, f.Start+1) - 1
+		byText[i] = append(byText[i], f)
+	}
+	for i, fs := range byText {
+		t := &texts[i]
+		local := make([]secrets.Finding, len(fs))
+		for k, f := range fs {
+			f.Start -= starts[i]
+			f.End = min(f.End-starts[i], len(t.Value))
+			local[k] = f
+			line := 1 + strings.Count(t.Value[:f.Start], "\n")
+			where := fmt.Sprintf("cell %d, line %d (%s)", t.Cell+1, line, t.Field)
+			if t.Cell < 0 {
+				where = fmt.Sprintf("notebook %s", t.Field)
+			}
+			s := stripped{at: starts[i] + f.Start, where: where, rule: f.Rule, variable: f.Variable, redacted: f.Redacted, placeholder: f.Placeholder()}
+			if strict {
+				res.refusedN = append(res.refusedN, s)
+			} else {
+				res.stripped = append(res.stripped, s)
+			}
+		}
+		if !strict {
+			t.Replace(string(secrets.Redact([]byte(t.Value), local)))
+		}
+	}
+	slices.SortFunc(res.stripped, func(a, b stripped) int { return a.at - b.at })
+	slices.SortFunc(res.refusedN, func(a, b stripped) int { return a.at - b.at })
+	out, err := nb.Bytes()
+	if err != nil {
+		res.err = err
+		return res
+	}
+	if !bytes.Equal(out, data) {
+		res.newData = out
+	}
+	return res
+}
+
+var secretName = regexp.MustCompile(`(?i)PASS|PWD|SECRET|TOKEN|KEY`)
