@@ -1,0 +1,130 @@
+// Package replica connects a notebook to a production database's read
+// replica, safely: it verifies that the server is a replica, makes every
+// session read-only with protective timeouts, shows a one-line banner,
+// measures replication lag, cancels queries on the server when a cell is
+// interrupted, and never shows the password.
+//
+// In a GoNB cell:
+//
+//	%%
+//	ctx := context.Background()
+//	db, err := replica.Open(ctx) // settings from the environment and .env
+//	if err != nil {
+//		fmt.Fprintln(os.Stderr, err)
+//		return
+//	}
+//	defer db.Close()
+//	rows, _ := db.Query(ctx, "SELECT id, name FROM companies LIMIT $1", 10)
+//	...
+//
+// which displays, e.g.:
+//
+//	replica analyst@db-replica:5432/marketplace · PostgreSQL 15.14 · read replica, lag 0.4 s, read-only · TLS
+//
+// # Where the settings come from
+//
+// Each variable is read from the process environment first, then from the
+// .env file found by walking up from the working folder (package
+// github.com/replicalab/replicalab/helpers/config), then a default.
+//
+// Each connection setting comes from the first of these that sets it:
+//
+//  1. DATABASE_URL, a postgres:// URL or a keyword/value string (it may list
+//     several hosts and set target_session_attrs);
+//  2. the recipe's variables: RDS_HOSTNAME, RDS_PORT, RDS_DB_NAME,
+//     RDS_USERNAME, RDS_PASSWORD, RDS_SSLMODE, RDS_SSLROOTCERT;
+//  3. libpq's variables: PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD,
+//     PGPASSFILE, PGSSLMODE, PGSSLROOTCERT, PGSSLCERT, PGSSLKEY,
+//     PGTARGETSESSIONATTRS, PGCONNECT_TIMEOUT, PGAPPNAME;
+//  4. for the password only, .pgpass (PGPASSFILE, default ~/.pgpass), read
+//     by pgx; for the others a default (port 5432, sslmode prefer). Host,
+//     database and user have no default: a missing one is an error naming
+//     RDS_HOSTNAME, RDS_DB_NAME or RDS_USERNAME and how to set it.
+//
+// So a DATABASE_URL without a password takes RDS_PASSWORD, and RDS_*
+// settings beat a PGHOST left over in a shell. [Resolve] returns the result
+// and [Settings.Sources] says where each setting came from (environment,
+// which .env line, .pgpass, default), never the password's value.
+//
+// The session protections come from these variables, else from parameters
+// of the same name in DATABASE_URL, else the defaults:
+//
+//	REPLICALAB_STATEMENT_TIMEOUT   statement_timeout                     5m
+//	REPLICALAB_LOCK_TIMEOUT        lock_timeout                          5s
+//	REPLICALAB_IDLE_TX_TIMEOUT     idle_in_transaction_session_timeout   1m
+//	REPLICALAB_CONNECT_TIMEOUT     connect timeout (also PGCONNECT_TIMEOUT in seconds)   10s
+//	REPLICALAB_MAX_CONNS           pool size                             2
+//	REPLICALAB_APP_NAME            application_name   replicalab/<notebook name> (from JPY_SESSION_NAME)
+//	ALLOW_PRIMARY                  accept a primary (1/true/yes)         false
+//
+// Durations take a unit ("30s", "10m"); "0" disables a timeout.
+//
+// # A replica, verified
+//
+// Every new connection is checked: on a server that is not in recovery
+// (pg_is_in_recovery() is false) it is refused with [ErrPrimary], explaining
+// that this is a primary, unless ALLOW_PRIMARY=1 (or Options.AllowPrimary)
+// is set, in which case the banner turns into a loud warning. Because the
+// check runs while pgx picks a host, multi-host settings with
+// target_session_attrs=standby or prefer-standby skip the primary and
+// reach a replica; if a replica is promoted, its connections are dropped.
+//
+// # Read-only by construction
+//
+// Several layers, so that autocommit or a stray SET does not open a way to
+// write:
+//
+//   - the replica itself refuses writes (the real guarantee);
+//   - every connection starts with default_transaction_read_only=on, sent
+//     in the startup packet, so every transaction, including autocommit
+//     statements, is read-only;
+//   - a connection on which default_transaction_read_only was switched off
+//     (PostgreSQL 14+ reports it) is destroyed when released and never
+//     reused, so "SET default_transaction_read_only=off" followed by an
+//     INSERT fails;
+//   - [Pool.Exec] without arguments uses the extended protocol, so one
+//     string cannot carry "SET ...; INSERT ..." past those checks;
+//   - [Pool.Begin] opens a REPEATABLE READ READ ONLY transaction and takes
+//     its snapshot at once, so SET TRANSACTION READ WRITE fails inside it.
+//
+// On a primary opened with ALLOW_PRIMARY, the role's privileges are the
+// last line: code using [Pool.Pgx] with the simple protocol could still send
+// several statements at once.
+//
+// # Timeouts, TLS, interrupts
+//
+// statement_timeout, lock_timeout and idle_in_transaction_session_timeout
+// are set on every session; Query, QueryRow and Exec also give a context
+// without a deadline one a little after statement_timeout, so a replica
+// that vanished from the network produces an error rather than a hang.
+// sslmode is honoured as libpq does, including verify-full with
+// sslrootcert (RDS_SSLROOTCERT or PGSSLROOTCERT).
+//
+// GoNB sends SIGINT to a cell's program when the cell is interrupted; the
+// program dying does not stop its query on the server. So the first Open
+// catches SIGINT and SIGTERM, sends a cancel request for every query in
+// flight on every open Pool, and raises the signal again (the program ends
+// as it would have). Cancelling a query's context also cancels it on the
+// server. As a last resort, client_connection_check_interval (PostgreSQL
+// 14+) makes the server stop the query of a client killed outright within a
+// second.
+//
+// # Errors and secrets
+//
+// Connection failures are [*ConnectError]s: user@host:port/db, a [Problem]
+// (authentication failed, host unreachable, connection refused, TLS failed,
+// timeout, database does not exist, not a read replica), the variables to
+// check (Vars, e.g. RDS_PORT for a closed port) and the cause. [Check] runs
+// the whole open-and-verify path for a configuration check.
+//
+// Query errors pass through [Explain]: a query the replica cancelled
+// because of a conflict with recovery ("canceling statement due to conflict
+// with recovery") comes back as a [*QueryError] matching
+// [ErrRecoveryConflict], advising to retry, make the query smaller, or ask
+// for hot_standby_feedback; statement timeouts, cancels and lost connections
+// are explained too.
+//
+// The password never appears in an error, in String or GoString of
+// [Settings] or [Pool], in the banner, or in anything this package displays
+// or logs.
+package replica

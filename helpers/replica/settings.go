@@ -1,0 +1,541 @@
+package replica
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/replicalab/replicalab/helpers/config"
+)
+
+// Configuration keys read by this package, besides the connection variables
+// (DATABASE_URL, RDS_*, PG*) listed in the package documentation.
+const (
+	KeyAllowPrimary     = "ALLOW_PRIMARY"
+	KeyStatementTimeout = "REPLICALAB_STATEMENT_TIMEOUT"
+	KeyLockTimeout      = "REPLICALAB_LOCK_TIMEOUT"
+	KeyIdleTxTimeout    = "REPLICALAB_IDLE_TX_TIMEOUT"
+	KeyConnectTimeout   = "REPLICALAB_CONNECT_TIMEOUT"
+	KeyMaxConns         = "REPLICALAB_MAX_CONNS"
+	KeyAppName          = "REPLICALAB_APP_NAME"
+)
+
+// Defaults for the protective session settings.
+const (
+	DefaultStatementTimeout = 5 * time.Minute
+	DefaultLockTimeout      = 5 * time.Second
+	DefaultIdleTxTimeout    = time.Minute
+	DefaultConnectTimeout   = 10 * time.Second
+	DefaultMaxConns         = 2
+	// clientCheckInterval makes the server notice, during a long query, that
+	// the client has gone (a killed cell) and stop the query (PostgreSQL 14+).
+	clientCheckInterval = time.Second
+)
+
+// connection settings in the order they are resolved and reported, with the
+// variables that can set each one. DATABASE_URL comes first for all of them.
+var connKeys = []struct {
+	name    string // libpq keyword (pgx spelling for the database)
+	recipe  string // RDS_* or REPLICALAB_* variable, "" if none
+	libpq   string // PG* variable
+	convert func(string) (string, error)
+}{
+	{name: "host", recipe: "RDS_HOSTNAME", libpq: "PGHOST"},
+	{name: "port", recipe: "RDS_PORT", libpq: "PGPORT"},
+	{name: "database", recipe: "RDS_DB_NAME", libpq: "PGDATABASE"},
+	{name: "user", recipe: "RDS_USERNAME", libpq: "PGUSER"},
+	{name: "password", recipe: "RDS_PASSWORD", libpq: "PGPASSWORD"},
+	{name: "passfile", libpq: "PGPASSFILE"},
+	{name: "sslmode", recipe: "RDS_SSLMODE", libpq: "PGSSLMODE"},
+	{name: "sslrootcert", recipe: "RDS_SSLROOTCERT", libpq: "PGSSLROOTCERT"},
+	{name: "sslcert", libpq: "PGSSLCERT"},
+	{name: "sslkey", libpq: "PGSSLKEY"},
+	{name: "target_session_attrs", libpq: "PGTARGETSESSIONATTRS"},
+	{name: "connect_timeout", recipe: KeyConnectTimeout, libpq: "PGCONNECT_TIMEOUT", convert: durationToSeconds},
+	{name: "application_name", recipe: KeyAppName, libpq: "PGAPPNAME"},
+}
+
+// Setting is one resolved connection setting and where it came from. Value is
+// never a secret: the password reads "(set)" or "(none)".
+type Setting struct {
+	Name  string // libpq keyword, e.g. "host", or a session parameter
+	Value string
+	From  string // e.g. "RDS_HOSTNAME (/home/me/proj/.env:2)", "default"
+}
+
+// Settings is the resolved connection: where to connect, as whom, and the
+// session protections. Printing it (any fmt verb) shows no password.
+type Settings struct {
+	Hosts            []string // "host:port" in the order they are tried
+	Database, User   string
+	SSLMode          string // "prefer" when not set, as in libpq
+	AppName          string
+	StatementTimeout time.Duration
+	LockTimeout      time.Duration
+	IdleTxTimeout    time.Duration
+	ConnectTimeout   time.Duration
+	MaxConns         int32
+	AllowPrimary     bool
+
+	sources []Setting
+	vars    map[string]string // setting name -> variable responsible for it
+	box     *secretBox        // behind a pointer: fmt never walks into it
+}
+
+type secretBox struct {
+	password string
+	pool     *pgxpool.Config
+}
+
+// Target returns "user@host:port/database" (hosts comma-separated).
+func (s Settings) Target() string {
+	return fmt.Sprintf("%s@%s/%s", s.User, strings.Join(s.Hosts, ","), s.Database)
+}
+
+// Sources lists every setting with its origin (environment, which .env line,
+// .pgpass or default), never the password's value.
+func (s Settings) Sources() []Setting { return append([]Setting(nil), s.sources...) }
+
+// Var returns the variable a user would change to fix a setting, e.g.
+// Var("port") is "RDS_PORT" (or "DATABASE_URL" if that set it).
+func (s Settings) Var(name string) string { return s.vars[name] }
+
+// String returns the target and TLS mode, never the password.
+func (s Settings) String() string {
+	return fmt.Sprintf("replica.Settings(%s sslmode=%s)", s.Target(), s.SSLMode)
+}
+
+// GoString is String, so %#v is safe too.
+func (s Settings) GoString() string { return s.String() }
+
+// Describe renders Sources as aligned lines, for a notebook or `make lab`.
+func (s Settings) Describe() string {
+	var b strings.Builder
+	for _, st := range s.sources {
+		fmt.Fprintf(&b, "%-36s %-28s %s\n", st.Name, st.Value, st.From)
+	}
+	return b.String()
+}
+
+// Resolve works out the connection settings from cfg (nil: [config.Load]).
+//
+// Each connection setting comes from the first of: DATABASE_URL; the recipe's
+// RDS_* variable (or REPLICALAB_* for connect timeout and application name);
+// libpq's PG* variable; a default. Each variable is itself looked up in the
+// process environment, then .env. A missing password is looked up in .pgpass
+// (PGPASSFILE, default ~/.pgpass) by pgx.
+func Resolve(cfg *config.Config) (*Settings, error) {
+	return resolve(cfg, Options{})
+}
+
+func resolve(cfg *config.Config, o Options) (*Settings, error) {
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Load(); err != nil {
+			return nil, &ConnectError{Problem: ProblemConfig, Target: "replica settings", err: err}
+		}
+	}
+	s := &Settings{vars: map[string]string{}, box: &secretBox{}}
+	fail := func(vars []string, err error) (*Settings, error) {
+		return nil, &ConnectError{Problem: ProblemConfig, Target: "replica settings", Vars: vars, err: err}
+	}
+	origin := func(key string) string { return fmt.Sprintf("%s (%s)", key, cfg.Source(key)) }
+
+	dsn, _, haveURL := cfg.Lookup("DATABASE_URL")
+	haveURL = haveURL && strings.TrimSpace(dsn) != "" // DATABASE_URL= means unset
+	isURL := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	var inURL map[string]string
+	if haveURL {
+		inURL = scanDSN(dsn)
+	}
+
+	var extra []string // keyword/value pairs to add to the connection string
+	from := map[string]string{}
+	for _, k := range connKeys {
+		if _, ok := inURL[k.name]; ok {
+			from[k.name], s.vars[k.name] = origin("DATABASE_URL"), "DATABASE_URL"
+			continue
+		}
+		key, v, ok := "", "", false
+		for _, cand := range []string{k.recipe, k.libpq} {
+			if cand == "" {
+				continue
+			}
+			if v, _, ok = cfg.Lookup(cand); ok {
+				key = cand
+				break
+			}
+		}
+		if !ok {
+			switch {
+			case haveURL:
+				s.vars[k.name] = "DATABASE_URL"
+			case k.recipe != "":
+				s.vars[k.name] = k.recipe
+			default:
+				s.vars[k.name] = k.libpq
+			}
+			continue
+		}
+		if k.convert != nil {
+			var err error
+			if v, err = k.convert(v); err != nil {
+				return fail([]string{key}, fmt.Errorf("%s (from %s): %w", key, cfg.Source(key), err))
+			}
+		}
+		if k.name == "password" {
+			s.box.password = v
+		}
+		from[k.name], s.vars[k.name] = origin(key), key
+		extra = append(extra, k.name, v)
+	}
+
+	for _, req := range []struct{ name, recipe, libpq string }{
+		{"host", "RDS_HOSTNAME", "PGHOST"}, {"database", "RDS_DB_NAME", "PGDATABASE"}, {"user", "RDS_USERNAME", "PGUSER"},
+	} {
+		if _, ok := from[req.name]; !ok {
+			return fail([]string{req.recipe}, cfg.Missing(req.recipe, "DATABASE_URL", req.libpq))
+		}
+	}
+	if _, ok := from["connect_timeout"]; !ok {
+		secs := int(math.Ceil(DefaultConnectTimeout.Seconds()))
+		extra = append(extra, "connect_timeout", strconv.Itoa(secs))
+		from["connect_timeout"] = "default"
+	}
+	if o.AppName != "" {
+		extra = append(extra, "application_name", o.AppName)
+		from["application_name"] = "Options.AppName"
+	} else if _, ok := from["application_name"]; !ok {
+		extra = append(extra, "application_name", defaultAppName(cfg))
+		from["application_name"] = "default (the notebook's name)"
+	}
+
+	connString := dsn
+	switch {
+	case !haveURL:
+		connString = keywordValues(extra)
+	case isURL:
+		connString = appendURLParams(dsn, extra)
+	default:
+		if len(extra) > 0 {
+			connString = dsn + " " + keywordValues(extra)
+		}
+	}
+	if haveURL && inURL["password"] != "" {
+		s.box.password = inURL["password"]
+	}
+
+	pc, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return fail(blameParse(err, s.vars), scrubErr(err, s.box.password))
+	}
+	s.box.pool = pc
+	cc := pc.ConnConfig
+
+	s.User, s.Database = cc.User, cc.Database
+	s.Hosts = append(s.Hosts, hostPort(cc.Host, cc.Port))
+	for _, fb := range cc.Fallbacks {
+		if hp := hostPort(fb.Host, fb.Port); hp != s.Hosts[len(s.Hosts)-1] { // sslmode=prefer repeats a host
+			s.Hosts = append(s.Hosts, hp)
+		}
+	}
+	s.ConnectTimeout = cc.ConnectTimeout
+	s.AppName = cc.RuntimeParams["application_name"]
+	s.SSLMode = "prefer"
+	if v, ok := inURL["sslmode"]; ok {
+		s.SSLMode = v
+	} else if v := settingValue(extra, "sslmode"); v != "" {
+		s.SSLMode = v
+	} else if v := os.Getenv("PGSSLMODE"); v != "" { // pgx reads it from the process itself
+		s.SSLMode, from["sslmode"] = v, "PGSSLMODE (environment)"
+	}
+	if s.box.password == "" && cc.Password != "" && os.Getenv("PGPASSWORD") != "" {
+		// cfg did not hold it, but pgx reads the process environment itself.
+		s.box.password, from["password"] = cc.Password, "PGPASSWORD (process environment)"
+	} else if s.box.password == "" && cc.Password != "" {
+		pass := os.Getenv("PGPASSFILE")
+		if pass == "" {
+			if home, err := os.UserHomeDir(); err == nil {
+				pass = filepath.Join(home, ".pgpass")
+			}
+		}
+		if f := settingValue(extra, "passfile"); f != "" {
+			pass = f
+		}
+		s.box.password = cc.Password
+		from["password"] = ".pgpass (" + pass + ")"
+	}
+
+	// Session protections: REPLICALAB_* (or Options) > the connection string > default.
+	rp := cc.RuntimeParams
+	for _, p := range []struct {
+		param, key string
+		opt, def   time.Duration
+		dst        *time.Duration
+	}{
+		{"statement_timeout", KeyStatementTimeout, o.StatementTimeout, DefaultStatementTimeout, &s.StatementTimeout},
+		{"lock_timeout", KeyLockTimeout, o.LockTimeout, DefaultLockTimeout, &s.LockTimeout},
+		{"idle_in_transaction_session_timeout", KeyIdleTxTimeout, o.IdleTxTimeout, DefaultIdleTxTimeout, &s.IdleTxTimeout},
+	} {
+		d, err := cfg.DurationOr(p.key, p.def)
+		if err != nil {
+			return fail([]string{p.key}, err)
+		}
+		switch {
+		case p.opt > 0:
+			d, from[p.param] = p.opt, "Options"
+		case cfg.Has(p.key):
+			from[p.param] = origin(p.key)
+		case rp[p.param] != "":
+			ms, err := strconv.ParseInt(rp[p.param], 10, 64)
+			if err != nil {
+				return fail([]string{"DATABASE_URL"}, fmt.Errorf("%s in DATABASE_URL: expected milliseconds, found %q", p.param, rp[p.param]))
+			}
+			d, from[p.param] = time.Duration(ms)*time.Millisecond, origin("DATABASE_URL")
+		default:
+			from[p.param] = "default"
+		}
+		*p.dst = d
+		rp[p.param] = strconv.FormatInt(d.Milliseconds(), 10)
+	}
+	rp["default_transaction_read_only"] = "on"
+
+	maxConns, err := cfg.IntOr(KeyMaxConns, DefaultMaxConns)
+	if err != nil {
+		return fail([]string{KeyMaxConns}, err)
+	}
+	if maxConns < 1 {
+		return fail([]string{KeyMaxConns}, fmt.Errorf("%s (from %s): expected at least 1, found %d", KeyMaxConns, cfg.Source(KeyMaxConns), maxConns))
+	}
+	if o.MaxConns > 0 {
+		maxConns = int(o.MaxConns)
+	}
+	s.MaxConns = int32(maxConns)
+	pc.MaxConns, pc.MinConns, pc.MinIdleConns = s.MaxConns, 0, 0
+
+	allow, err := cfg.BoolOr(KeyAllowPrimary, false)
+	if err != nil {
+		return fail([]string{KeyAllowPrimary}, err)
+	}
+	s.AllowPrimary = allow || o.AllowPrimary
+
+	// The report.
+	add := func(name, value, src string) {
+		if src == "" {
+			src = "default"
+		}
+		s.sources = append(s.sources, Setting{Name: name, Value: value, From: src})
+	}
+	var names, ports []string
+	for _, hp := range s.Hosts {
+		i := strings.LastIndexByte(hp, ':')
+		names, ports = append(names, strings.Trim(hp[:i], "[]")), append(ports, hp[i+1:])
+	}
+	add("host", strings.Join(names, ","), from["host"])
+	add("port", strings.Join(ports, ","), from["port"])
+	add("database", s.Database, from["database"])
+	add("user", s.User, from["user"])
+	pw := "(none)"
+	if s.box.password != "" {
+		pw = "(set)"
+	}
+	add("password", pw, from["password"])
+	add("sslmode", s.SSLMode, from["sslmode"])
+	if v := settingValue(extra, "sslrootcert"); v != "" || from["sslrootcert"] != "" {
+		add("sslrootcert", v, from["sslrootcert"])
+	}
+	if tsa := settingValue(extra, "target_session_attrs"); tsa != "" || from["target_session_attrs"] != "" {
+		add("target_session_attrs", tsa, from["target_session_attrs"])
+	}
+	add("connect_timeout", s.ConnectTimeout.String(), from["connect_timeout"])
+	add("application_name", s.AppName, from["application_name"])
+	add("statement_timeout", s.StatementTimeout.String(), from["statement_timeout"])
+	add("lock_timeout", s.LockTimeout.String(), from["lock_timeout"])
+	add("idle_in_transaction_session_timeout", s.IdleTxTimeout.String(), from["idle_in_transaction_session_timeout"])
+	add("default_transaction_read_only", "on", "always")
+	maxFrom := "default"
+	if o.MaxConns > 0 {
+		maxFrom = "Options"
+	} else if cfg.Has(KeyMaxConns) {
+		maxFrom = origin(KeyMaxConns)
+	}
+	add("max connections", strconv.Itoa(maxConns), maxFrom)
+	allowFrom := "default"
+	if o.AllowPrimary {
+		allowFrom = "Options"
+	} else if cfg.Has(KeyAllowPrimary) {
+		allowFrom = origin(KeyAllowPrimary)
+	}
+	add("allow primary", strconv.FormatBool(s.AllowPrimary), allowFrom)
+	return s, nil
+}
+
+func hostPort(host string, port uint16) string {
+	if strings.Contains(host, ":") && !strings.HasPrefix(host, "/") {
+		host = "[" + host + "]"
+	}
+	return fmt.Sprintf("%s:%d", host, port)
+}
+
+// defaultAppName names the notebook (Jupyter gives its path to kernels in
+// JPY_SESSION_NAME), else the program.
+func defaultAppName(cfg *config.Config) string {
+	name := filepath.Base(os.Args[0])
+	if nb := cfg.GetOr("JPY_SESSION_NAME", ""); nb != "" {
+		name = strings.TrimSuffix(filepath.Base(nb), ".ipynb")
+	}
+	return "replicalab/" + name
+}
+
+func durationToSeconds(v string) (string, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		return "", fmt.Errorf("expected a duration with a unit such as 10s, found %q", v)
+	}
+	return strconv.Itoa(int(math.Ceil(d.Seconds()))), nil
+}
+
+func settingValue(pairs []string, name string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] == name {
+			return pairs[i+1]
+		}
+	}
+	return ""
+}
+
+// keywordValues renders pairs as a libpq keyword/value string, quoting every
+// value.
+func keywordValues(pairs []string) string {
+	var b strings.Builder
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		v := strings.ReplaceAll(pairs[i+1], `\`, `\\`)
+		v = strings.ReplaceAll(v, `'`, `\'`)
+		fmt.Fprintf(&b, "%s='%s'", pairs[i], v)
+	}
+	return b.String()
+}
+
+// appendURLParams adds pairs as query parameters to a postgres:// URL.
+func appendURLParams(u string, pairs []string) string {
+	if len(pairs) == 0 {
+		return u
+	}
+	var b strings.Builder
+	b.WriteString(u)
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		name := pairs[i]
+		if name == "database" {
+			name = "dbname"
+		}
+		b.WriteString(sep + url.QueryEscape(name) + "=" + url.QueryEscape(pairs[i+1]))
+		sep = "&"
+	}
+	return b.String()
+}
+
+// scanDSN returns the settings a DATABASE_URL spells out (URL or
+// keyword/value form), with values as written (best effort). It only decides
+// which settings the URL provides; pgx does the real parsing.
+func scanDSN(dsn string) map[string]string {
+	out := map[string]string{}
+	canon := func(k string) string {
+		if k == "dbname" {
+			return "database"
+		}
+		return k
+	}
+	rest, isURL := strings.CutPrefix(dsn, "postgresql://")
+	if !isURL {
+		rest, isURL = strings.CutPrefix(dsn, "postgres://")
+	}
+	if isURL {
+		if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
+			user, pw, hasPW := strings.Cut(rest[:i], ":")
+			if user != "" {
+				out["user"], _ = url.PathUnescape(user)
+			}
+			if hasPW && pw != "" {
+				out["password"], _ = url.PathUnescape(pw)
+			}
+			rest = rest[i+1:]
+		}
+		netloc, path := rest, ""
+		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+			netloc, path = rest[:i], rest[i:]
+		}
+		if strings.Trim(netloc, ",") != "" {
+			out["host"] = netloc
+			for _, h := range strings.Split(netloc, ",") {
+				if strings.HasPrefix(h, "[") && strings.Contains(h, "]:") || !strings.HasPrefix(h, "[") && strings.Contains(h, ":") {
+					out["port"] = netloc
+				}
+			}
+		}
+		query := ""
+		if i := strings.IndexByte(path, '?'); i >= 0 {
+			path, query = path[:i], path[i+1:]
+		}
+		if db := strings.TrimPrefix(path, "/"); db != "" {
+			out["database"], _ = url.PathUnescape(db)
+		}
+		for _, kv := range strings.Split(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			k, _ = url.QueryUnescape(k)
+			v, _ = url.QueryUnescape(v)
+			if k == "ssl" && v == "true" {
+				k, v = "sslmode", "require"
+			}
+			if k != "" {
+				out[canon(k)] = v
+			}
+		}
+		return out
+	}
+	s := dsn
+	for {
+		s = strings.TrimLeft(s, " \t\n\r\v\f")
+		eq := strings.IndexByte(s, '=')
+		if eq < 0 {
+			return out
+		}
+		key := canon(strings.TrimSpace(s[:eq]))
+		s = strings.TrimLeft(s[eq+1:], " \t\n\r\v\f")
+		var val strings.Builder
+		if strings.HasPrefix(s, "'") {
+			i := 1
+			for ; i < len(s) && s[i] != '\''; i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				val.WriteByte(s[i])
+			}
+			s = s[min(i+1, len(s)):]
+		} else {
+			i := 0
+			for ; i < len(s) && !strings.ContainsRune(" \t\n\r\v\f", rune(s[i])); i++ {
+				if s[i] == '\\' && i+1 < len(s) {
+					i++
+				}
+				val.WriteByte(s[i])
+			}
+			s = s[i:]
+		}
+		if key != "" {
+			out[key] = val.String()
+		}
+	}
+}
