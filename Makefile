@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-notebooks bench setup go-check postgres venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-notebooks bench bench-hook check-notebooks setup go-check postgres venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -28,7 +28,7 @@ lab: setup ## Set up what is missing, start the demo replica when there is no .e
 	$(GO) run ./scripts/lab prepare
 	@echo "Starting JupyterLab on notebooks/ (localhost only, token protected). Stop it with Ctrl-C."
 	cd notebooks && exec $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(REPO)/notebooks" \
-		--ServerApp.open_browser=$${LAB_OPEN_BROWSER:-True} $(LAB_ARGS)
+		--ServerApp.open_browser=$${LAB_OPEN_BROWSER:-True} $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 test: setup test-go test-notebooks ## Install what is missing and run every test
 
@@ -76,6 +76,12 @@ kernel-status: ## Show the kernel's tools, kernelspec and what is missing
 
 hooks: ## Install the git pre-commit hook (strips notebook outputs and secrets)
 	@if [ -d scripts/hook ] && [ -d .git ]; then $(GO) run ./scripts/hook install; fi
+
+check-notebooks: ## Check, without changing anything, that tracked notebooks are clean and hold no secret
+	$(GO) run ./scripts/hook pre-commit --check --all
+
+bench-hook: ## Time the pre-commit hook against nbstripout on 20 notebooks of 5 MB
+	scripts/bench-hook.sh
 
 demo: go-check postgres ## Start the demo primary + read replica and write .env for it
 	$(GO) run ./scripts/demodb start
