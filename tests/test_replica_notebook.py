@@ -1,0 +1,63 @@
+"""helpers/replica from cells of the real kernel: errors without secrets, and an interrupt that really
+stops the query on the server."""
+from __future__ import annotations
+
+import time
+
+from jupyter_client.manager import start_new_kernel
+
+from conftest import KERNEL, outputs_text, psql, run_cells
+
+
+def test_a_wrong_password_is_explained_and_never_displayed(demo_replica):
+    wrong = "Wr0ng-but-Secret-Passphrase"
+    nb = run_cells([
+        'import ("context"; "github.com/replicalab/replicalab/helpers/replica")\n'
+        '%%\n'
+        f'os.Setenv("RDS_PASSWORD", "{wrong}")\n'
+        'db, err := replica.Open(context.Background())\n'
+        'if err != nil { fmt.Println(err); return }\n'
+        'db.Close()\n'
+        'fmt.Println("connected?!")\n'
+    ])
+    text = outputs_text(nb.cells[0])
+    assert "authentication failed" in text, text
+    assert "RDS_PASSWORD" in text, "the error should name the variable to fix"
+    shown = text.replace(f'os.Setenv("RDS_PASSWORD", "{wrong}")', "")
+    assert wrong not in shown, text
+    assert demo_replica["env"]["RDS_PASSWORD"] not in text
+
+
+def active_sleepers(settings) -> int:
+    return int(psql(settings, "SELECT count(*) FROM pg_stat_activity "
+                              "WHERE application_name = 'nb-interrupt-test' AND query LIKE '%pg_sleep%'"))
+
+
+def test_interrupting_a_cell_cancels_its_query_on_the_server(demo_replica):
+    settings = demo_replica["env"]
+    km, kc = start_new_kernel(kernel_name=KERNEL)
+    try:
+        code = ('import ("context"; "github.com/replicalab/replicalab/helpers/replica")\n'
+                '%%\n'
+                'ctx := context.Background()\n'
+                'db, err := replica.OpenWith(ctx, replica.Options{AppName: "nb-interrupt-test", Quiet: true})\n'
+                'if err != nil { fmt.Println(err); return }\n'
+                'defer db.Close()\n'
+                '_, err = db.Exec(ctx, "SELECT pg_sleep(60)")\n'
+                'fmt.Println("returned:", err)\n')
+        msg_id = kc.execute(code)
+        deadline = time.monotonic() + 120
+        while active_sleepers(settings) == 0:
+            assert time.monotonic() < deadline, "the query never started on the replica"
+            time.sleep(0.2)
+        km.interrupt_kernel()
+        interrupted = time.monotonic()
+        while active_sleepers(settings) > 0:
+            assert time.monotonic() - interrupted < 1.0, "the query is still running on the server 1 s after the interrupt"
+            time.sleep(0.05)
+        reply = kc.get_shell_msg(timeout=30)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["status"] in ("error", "aborted", "ok")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
