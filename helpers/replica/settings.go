@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/replicalab/replicalab/helpers/config"
+	"github.com/replicalab/replicalab/internal/pgdsn"
 )
 
 // Configuration keys read by this package, besides the connection variables
@@ -505,37 +506,8 @@ func scanDSN(dsn string) map[string]string {
 		}
 		return out
 	}
-	s := dsn
-	for {
-		s = strings.TrimLeft(s, " \t\n\r\v\f")
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 {
-			return out
-		}
-		key := canon(strings.TrimSpace(s[:eq]))
-		s = strings.TrimLeft(s[eq+1:], " \t\n\r\v\f")
-		var val strings.Builder
-		if strings.HasPrefix(s, "'") {
-			i := 1
-			for ; i < len(s) && s[i] != '\''; i++ {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				val.WriteByte(s[i])
-			}
-			s = s[min(i+1, len(s)):]
-		} else {
-			i := 0
-			for ; i < len(s) && !strings.ContainsRune(" \t\n\r\v\f", rune(s[i])); i++ {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				val.WriteByte(s[i])
-			}
-			s = s[i:]
-		}
-		if key != "" {
-			out[key] = val.String()
-		}
+	for _, kv := range pgdsn.Pairs(dsn) {
+		out[canon(kv[0])] = kv[1]
 	}
+	return out
 }

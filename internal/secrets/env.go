@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/joho/godotenv"
+
+	"github.com/replicalab/replicalab/internal/pgdsn"
 )
 
 // envValue is one literal to look for: a value from a .env file (or a part
@@ -105,7 +107,7 @@ func valuesOf(key, v string) []envValue {
 		}
 		add(key+" (host)", u.Hostname(), true)
 	} else if strings.Contains(v, "=") {
-		for _, kv := range libpqPairs(v) {
+		for _, kv := range pgdsn.Pairs(v) {
 			switch kv[0] {
 			case "password":
 				add(key+" (password)", kv[1], false)
@@ -115,40 +117,6 @@ func valuesOf(key, v string) []envValue {
 				add(key+" (host)", kv[1], true)
 			}
 		}
-	}
-	return out
-}
-
-// libpqPairs splits a libpq keyword/value string: key=value pairs separated
-// by spaces, values optionally in single quotes with \' and \\ escapes.
-func libpqPairs(s string) [][2]string {
-	var out [][2]string
-	for s = strings.TrimSpace(s); s != ""; s = strings.TrimSpace(s) {
-		eq := strings.IndexByte(s, '=')
-		if eq <= 0 {
-			break
-		}
-		key := strings.TrimSpace(s[:eq])
-		s = strings.TrimLeft(s[eq+1:], " ")
-		var val strings.Builder
-		if strings.HasPrefix(s, "'") {
-			i := 1
-			for ; i < len(s) && s[i] != '\''; i++ {
-				if s[i] == '\\' && i+1 < len(s) {
-					i++
-				}
-				val.WriteByte(s[i])
-			}
-			s = s[min(i+1, len(s)):]
-		} else {
-			i := strings.IndexAny(s, " \t")
-			if i < 0 {
-				i = len(s)
-			}
-			val.WriteString(s[:i])
-			s = s[i:]
-		}
-		out = append(out, [2]string{key, val.String()})
 	}
 	return out
 }
