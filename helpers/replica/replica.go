@@ -322,6 +322,7 @@ type Info struct {
 	InRecovery    bool   // true on a read replica
 	TLS           bool
 	Lag           Lag
+	CheckedAt     time.Time // when the server was inspected (Open, Lag), UTC
 }
 
 // Target returns "user@host:port/database".
@@ -375,6 +376,7 @@ func (p *Pool) inspect(ctx context.Context) (Info, error) {
 		if err != nil {
 			return err
 		}
+		info.CheckedAt = time.Now().UTC()
 		info.ServerVersion = strings.Fields(pg.ParameterStatus("server_version") + " ")[0]
 		_, info.TLS = pg.Conn().(*tls.Conn)
 		info.Host = p.connectedHost(pg.Conn().RemoteAddr())

@@ -41,6 +41,14 @@ func TestOpenVerifiesReplicaAndShowsBanner(t *testing.T) {
 	if html := p.BannerHTML(); !strings.Contains(html, "read replica") || strings.Contains(html, "<script") {
 		t.Errorf("BannerHTML() = %q", html)
 	}
+	// The banner carries the data's provenance for the report exporter.
+	if html := p.BannerHTML(); !strings.Contains(html, `data-replicalab-source="`+target+`"`) ||
+		!strings.Contains(html, `data-replicalab-lag="`) {
+		t.Errorf("BannerHTML() lacks provenance attributes: %q", html)
+	}
+	if age := time.Since(info.CheckedAt); info.CheckedAt.IsZero() || age < 0 || age > time.Minute {
+		t.Errorf("Info().CheckedAt = %v, want the time of Open", info.CheckedAt)
+	}
 	assertNoSecret(t, c.Password, merge(shown(p), shown(p.Settings()), map[string]string{
 		"banner": banner, "BannerHTML": p.BannerHTML(), "Describe": p.Settings().Describe(), "Info": fmt.Sprintf("%+v", p.Info()),
 	}))
