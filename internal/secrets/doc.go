@@ -38,6 +38,10 @@
 // public, sslmode values, log levels...) or a placeholder (${VAR}, <...>,
 // ****, xxxxx, "password", "changeme"...).
 //
+// The demo database's .env (it carries REPLICALAB_DEMO=1) contributes only
+// its secret values: its host, user and database names are public defaults
+// that this project's own code and documentation spell out.
+//
 // # Nothing secret leaks from here
 //
 // A Finding holds the location and rule of a secret, never the secret:

@@ -75,8 +75,14 @@ func readEnvFile(path string) ([]envValue, error) {
 		// secret: say only which file.
 		return nil, fmt.Errorf("cannot parse %q as a .env file (expected KEY=value lines)", path)
 	}
+	demo := m["REPLICALAB_DEMO"] == "1"
 	var out []envValue
 	for k, v := range m {
+		if demo && !secretKey.MatchString(k) {
+			// The demo's host, user and database names are public defaults written in this project's own
+			// code and docs; only its generated password is a secret.
+			continue
+		}
 		out = append(out, valuesOf(k, v)...)
 	}
 	return out, nil

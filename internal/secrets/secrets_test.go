@@ -195,3 +195,22 @@ func TestMissingEnvFileIsFine(t *testing.T) {
 		t.Fatalf("NewScanner(missing .env) = %v, %v; expected an empty scanner", s, err)
 	}
 }
+
+func TestDemoEnvContributesOnlyItsPassword(t *testing.T) {
+	dir := t.TempDir()
+	env := filepath.Join(dir, ".env")
+	pw := "demo-" + "Gener4ted-Pw"
+	if err := os.WriteFile(env, []byte("REPLICALAB_DEMO=1\nRDS_HOSTNAME=demo-replica.local\nRDS_USERNAME=analyst\nRDS_PASSWORD="+pw+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sc, err := NewScanner(env, Options{NoGitleaks: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sc.Scan("doc.md", []byte("the demo role analyst on demo-replica.local\n")); len(got) != 0 {
+		t.Errorf("the demo's public names were flagged: %v", got)
+	}
+	if got := sc.Scan("cell.go", []byte(`pw := "`+pw+`"`+"\n")); len(got) != 1 || got[0].Variable != "RDS_PASSWORD" {
+		t.Errorf("the demo's password was not flagged: %v", got)
+	}
+}
