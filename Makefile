@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-notebooks bench bench-hook check-notebooks setup go-check postgres venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-notebooks bench bench-hook check-notebooks report setup go-check postgres venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -76,6 +76,10 @@ kernel-status: ## Show the kernel's tools, kernelspec and what is missing
 
 hooks: ## Install the git pre-commit hook (strips notebook outputs and secrets)
 	@if [ -d scripts/hook ] && [ -d .git ]; then $(GO) run ./scripts/hook install; fi
+
+report: ## Export a notebook as a self-contained HTML report: make report NB=notebooks/6.0-partial-results.ipynb [EXECUTE=1] [PDF=1]
+	@test -n "$(NB)" || { echo "usage: make report NB=notebooks/<name>.ipynb [EXECUTE=1] [PDF=1]"; exit 2; }
+	$(GO) run ./scripts/report $(if $(EXECUTE),--execute) $(if $(PDF),--pdf) "$(NB)"
 
 check-notebooks: ## Check, without changing anything, that tracked notebooks are clean and hold no secret
 	$(GO) run ./scripts/hook pre-commit --check --all
