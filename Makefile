@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-notebooks bench bench-hook check-notebooks report setup go-check postgres venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-notebooks bench bench-hook check-notebooks report setup go-check postgres chromium venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -32,9 +32,9 @@ lab: setup ## Set up what is missing, start the demo replica when there is no .e
 
 test: setup test-go test-notebooks ## Install what is missing and run every test
 
-test-go: go-check postgres ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
+test-go: go-check postgres chromium ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
 	$(GO) vet ./...
-	REPLICALAB_REQUIRE_PG=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
+	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
 
 test-notebooks: setup ## Notebooks and kernel conformance through a real Jupyter client on the real kernel
 	REPLICALAB_REQUIRE_PG=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
@@ -58,6 +58,15 @@ postgres: ## Install PostgreSQL from Debian's packages if its server binaries ar
 	else \
 		echo "PostgreSQL server binaries not found. Install them (Debian/Ubuntu: sudo apt-get install postgresql;"; \
 		echo "macOS: brew install postgresql@16) and run make again."; exit 1; \
+	fi
+
+chromium: ## Install Chromium from Debian's packages if missing (PDF reports, browser tests)
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium (apt-get install chromium)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium not found: install it (Debian/Ubuntu: sudo apt-get install chromium) for PDF reports and browser tests."; exit 1; \
 	fi
 
 venv: $(VENV)/.installed ## Create .venv with the pinned Jupyter tooling (requirements.txt)
