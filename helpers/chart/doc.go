@@ -1,0 +1,85 @@
+// Package chart draws the usual charts of an analysis in one call, straight
+// from the columns of a gota DataFrame (or plain slices), shows them inline
+// in a GoNB notebook and saves them for the report.
+//
+// In a cell:
+//
+//	df, err := frame.Query(ctx, db, "SELECT total, status, placed_at FROM orders")
+//	...
+//	p, err := chart.Histogram(df, "total")
+//	if err != nil {
+//		fmt.Println(err)
+//		return
+//	}
+//	p.Title.Text = "Order totals, 2024" // every chart is a *plot.Plot: adjust it with gonum/plot
+//	chart.Show(p)                       // inline, as SVG
+//	chart.Save(p, "order-totals")       // reports/figures/order-totals.png and .svg
+//
+// # Charts
+//
+//   - [Histogram] (and [HistogramOf] for a []float64): the distribution of a
+//     numeric column, in round bins.
+//   - [Bar] ([BarOf]): rows per value of a column, most common first, the rest
+//     gathered into "other" beyond [Top] values.
+//   - [Line], [TimeSeries] ([TimeSeriesOf]): columns against a numeric or a
+//     time column; one line per column, or per group with [By].
+//   - [TimeCounts] ([TimeCountsOf]): rows per hour, day, week, month... of a
+//     time column.
+//   - [Scatter] ([ScatterOf]): two numeric columns, coloured by a category with
+//     [By]; beyond [MaxPoints] (10,000) a reproducible random sample is drawn.
+//   - [Box]: quartiles, whiskers and outliers, one box per group with [By].
+//   - [GroupedBar]: bars side by side, from value columns (wide data) or counts
+//     per group (long data, with [By]).
+//
+// Titles and axis labels come from the column names; a legend appears when
+// there is more than one series, in a column of its own to the right of the
+// data. One theme throughout: Liberation Sans, a light grid, and a palette
+// that colour-blind readers can tell apart.
+//
+// # What was left out is said
+//
+// gonum/plot refuses NaN, so every chart drops NULL, NaN and ±Inf, counts them
+// and says so in a note under the title, e.g. "n = 9,812; 188 NULL dropped",
+// along with anything sampled, gathered into "other" or outside a [Range].
+// [StatsOf] returns the same numbers. In a DataFrame, gota stores a NULL and a
+// float NaN as the same missing value: both count as NULL there.
+//
+// A chart with nothing to draw (no rows, or only NULLs) comes back with an
+// error wrapping [ErrNoData] and a chart that says why, so Show still tells
+// the reader. A missing column or one of the wrong type wraps [ErrColumn]; an
+// [Option] given to a chart that does not use it is an error too.
+//
+// # Time
+//
+// A time column holds unix seconds (float or int) or RFC 3339 text (also
+// PostgreSQL's text form); slices are []time.Time. [In] sets the zone the axis
+// and the buckets are read in (default UTC). (helpers/frame keeps a date as
+// the unix seconds of its midnight in UTC: chart date columns in UTC.) [DateTicks] places ticks on that
+// zone's midnights, Mondays, month starts or whole hours, across daylight-saving
+// changes and half-hour offsets, labelled "06:00", "Mar 5", "Jun" with the
+// date or year on a second line where it changes. Day and longer buckets run
+// from local midnight to local midnight (23 or 25 hours on clock changes);
+// hour and minute buckets are spans of absolute time aligned to the local
+// clock, so the hour repeated when clocks go back is two buckets.
+//
+// # On the server
+//
+// [HistogramSQL] and [TimeCountsSQL] aggregate on the replica (width_bucket,
+// date_trunc) and fetch only the counts, so a table of 50 million rows charts
+// without being loaded:
+//
+//	p, err := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1",
+//		chart.Args("login"), chart.In(berlin), chart.Every(chart.Day))
+//
+// They take any [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn or pgx.Tx.
+// Without [Range] (or [Between]) they read the data twice: its range first.
+//
+// # Show and Save
+//
+// [Show] sends an SVG (sharp at any zoom) or, with [PNG], a PNG drawn at twice
+// the screen density, and waits for GoNB to have it so that the output is not
+// lost when the cell ends. An SVG over 1 MiB (a scatter of more than about
+// 8,000 points) goes as a PNG. [Save] writes PNG and SVG into
+// reports/figures of the repository ($REPLICALAB_REPO, else the folder above
+// holding go.mod), which git ignores. [Render] returns the bytes.
+package chart

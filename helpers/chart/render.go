@@ -1,0 +1,273 @@
+package chart
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/janpfeifer/gonb/gonbui/protocol"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// maxInlineSVG is the size above which Show sends a PNG instead of an SVG
+// (unless SVG() is given): a notebook stays fast to open and save.
+const maxInlineSVG = 1 << 20
+
+// margin is the white border around every chart.
+const margin = vg.Length(6)
+
+// Render draws p as "svg" or "png" at its natural size (or Size) and returns
+// the file's bytes. PNGs are drawn at 192 dots per inch (or DPI). SVG text
+// names Liberation Sans with Arial, Helvetica and sans-serif as fallbacks,
+// which have the same metrics, so labels keep their place without the font.
+// Options: Size, DPI.
+func Render(p *plot.Plot, format string, opts ...Option) ([]byte, error) {
+	o, err := apply("Render", opts, "Size", "DPI")
+	if err != nil {
+		return nil, err
+	}
+	return render(p, format, o)
+}
+
+func render(p *plot.Plot, format string, o *options) ([]byte, error) {
+	if p == nil {
+		return nil, errors.New("chart: render: expected a plot, found nil")
+	}
+	w, h := size(p, o)
+	var buf bytes.Buffer
+	switch format {
+	case "svg":
+		c := vgsvg.NewWith(vgsvg.UseWH(w, h))
+		if err := drawSafely(p, c); err != nil {
+			return nil, err
+		}
+		if _, err := c.WriteTo(&buf); err != nil {
+			return nil, fmt.Errorf("chart: render svg: %w", err)
+		}
+		return fontFallbacks(buf.Bytes()), nil
+	case "png":
+		c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(o.dpi))
+		if err := drawSafely(p, c); err != nil {
+			return nil, err
+		}
+		if _, err := (vgimg.PngCanvas{Canvas: c}).WriteTo(&buf); err != nil {
+			return nil, fmt.Errorf("chart: render png: %w", err)
+		}
+		return buf.Bytes(), nil
+	default:
+		return nil, fmt.Errorf("chart: render: expected format \"svg\" or \"png\", found %q", format)
+	}
+}
+
+// drawSafely draws p on c, turning a panic inside gonum/plot (a plotter
+// given bad data) into an error.
+func drawSafely(p *plot.Plot, c vg.CanvasSizer) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("chart: drawing failed: %v", r)
+		}
+	}()
+	// A margin keeps labels at the edges (the last tick, a bar's count) off
+	// the border.
+	p.Draw(draw.Crop(draw.New(c), margin, -2*margin, margin, -margin))
+	return nil
+}
+
+// fontFallbacks lets browsers without Liberation Sans use a metric-compatible
+// face.
+func fontFallbacks(svg []byte) []byte {
+	return bytes.ReplaceAll(svg, []byte("font-family:Liberation Sans;"),
+		[]byte("font-family:'Liberation Sans',Arimo,Arial,Helvetica,sans-serif;"))
+}
+
+// size is the drawing size: Size if given, else the chart's own, else 7.5 ×
+// 4.5 inches.
+func size(p *plot.Plot, o *options) (vg.Length, vg.Length) {
+	if o.width > 0 {
+		return o.width, o.height
+	}
+	if m, ok := lookup(p); ok && m.width > 0 {
+		return m.width, m.height
+	}
+	return defaultWidth, defaultHeight
+}
+
+// Show displays p in the notebook: an SVG by default (sharp at any zoom),
+// or a PNG with PNG() — drawn at twice the screen density and shown at its
+// natural size, so it is crisp on HiDPI screens. An SVG larger than 1 MiB is
+// sent as a PNG unless SVG() is given. Show waits until GoNB has the output,
+// so it cannot be lost when the cell ends. Outside a notebook it does
+// nothing. Options: PNG, SVG, Size, DPI.
+func Show(p *plot.Plot, opts ...Option) error {
+	o, err := apply("Show", opts, "PNG", "SVG", "Size", "DPI")
+	if err != nil {
+		return err
+	}
+	if o.set["PNG"] && o.set["SVG"] {
+		return errors.New("chart: Show: expected PNG() or SVG(), found both")
+	}
+	if !gonbui.IsNotebook {
+		return nil
+	}
+	d, err := displayData(p, o)
+	if err != nil {
+		return err
+	}
+	gonbui.SendData(d)
+	gonbui.Sync()
+	if err := gonbui.Error(); err != nil {
+		return fmt.Errorf("chart: show: %w", err)
+	}
+	return nil
+}
+
+// displayData builds the message Show sends: the image, its alt text, and
+// for a PNG the size to show it at (in CSS pixels).
+func displayData(p *plot.Plot, o *options) (*protocol.DisplayData, error) {
+	alt := altText(p)
+	format := o.format
+	var svg []byte
+	if format != "png" {
+		var err error
+		if svg, err = render(p, "svg", o); err != nil {
+			return nil, err
+		}
+		if format == "" && len(svg) > maxInlineSVG {
+			format = "png"
+		}
+	}
+	if format == "png" {
+		png, err := render(p, "png", o)
+		if err != nil {
+			return nil, err
+		}
+		w, h := size(p, o)
+		return &protocol.DisplayData{
+			Data: map[protocol.MIMEType]any{protocol.MIMEImagePNG: png, protocol.MIMETextPlain: alt},
+			Metadata: map[string]any{string(protocol.MIMEImagePNG): map[string]int{
+				"width": cssPixels(w), "height": cssPixels(h),
+			}},
+		}, nil
+	}
+	return &protocol.DisplayData{
+		Data: map[protocol.MIMEType]any{protocol.MIMEImageSVG: string(svg), protocol.MIMETextPlain: alt},
+	}, nil
+}
+
+// cssPixels converts a length to CSS pixels (96 per inch).
+func cssPixels(l vg.Length) int { return int(l/vg.Inch*96 + 0.5) }
+
+// altText is what a reader without images gets: the title and the note.
+func altText(p *plot.Plot) string {
+	t := strings.TrimSpace(p.Title.Text)
+	if t == "" {
+		t = "chart"
+	}
+	if m, ok := lookup(p); ok && m.stats.Note != "" {
+		t += " (" + m.stats.Note + ")"
+	}
+	return t
+}
+
+// Save writes p as name.png and name.svg into the repository's
+// reports/figures folder (created if missing), replacing earlier versions,
+// and returns the two paths. The repository is $REPLICALAB_REPO (set by the
+// kernel), else the nearest folder above the working directory holding a
+// go.mod. name is a file name without a folder; a .png or .svg ending is
+// dropped. Options: Size, DPI.
+func Save(p *plot.Plot, name string, opts ...Option) ([]string, error) {
+	o, err := apply("Save", opts, "Size", "DPI")
+	if err != nil {
+		return nil, err
+	}
+	base, err := figureName(name)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := FiguresDir()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("chart: save: %w", err)
+	}
+	var paths []string
+	for _, format := range []string{"png", "svg"} {
+		data, err := render(p, format, o)
+		if err != nil {
+			return nil, err
+		}
+		path := filepath.Join(dir, base+"."+format)
+		if err := writeAtomic(path, data); err != nil {
+			return nil, err
+		}
+		paths = append(paths, path)
+	}
+	return paths, nil
+}
+
+// figureName checks a figure's file name.
+func figureName(name string) (string, error) {
+	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(name), ".png"), ".svg")
+	switch {
+	case base == "":
+		return "", fmt.Errorf("chart: save: expected a file name such as \"orders-per-day\", found %q", name)
+	case strings.ContainsAny(base, `/\`) || base == "." || base == ".." || strings.HasPrefix(base, "."):
+		return "", fmt.Errorf("chart: save: expected a file name without a folder or leading dot, found %q", name)
+	case strings.ContainsAny(base, "\x00:*?\"<>|\n\r\t"):
+		return "", fmt.Errorf("chart: save: expected a file name of letters, digits, - and _, found %q", name)
+	}
+	return base, nil
+}
+
+// FiguresDir is where Save writes: <repository>/reports/figures.
+func FiguresDir() (string, error) {
+	if repo := os.Getenv("REPLICALAB_REPO"); repo != "" {
+		if fi, err := os.Stat(repo); err != nil || !fi.IsDir() {
+			return "", fmt.Errorf("chart: REPLICALAB_REPO=%q is not a folder", repo)
+		}
+		return filepath.Join(repo, "reports", "figures"), nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("chart: finding the repository: %w", err)
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "reports", "figures"), nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", fmt.Errorf("chart: cannot find the repository: REPLICALAB_REPO is not set and no go.mod is in %s or above", wd)
+		}
+	}
+}
+
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("chart: save: %w", err)
+	}
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("chart: save %s: %w", path, err)
+	}
+	if err := os.Chmod(f.Name(), 0o644); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("chart: save %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("chart: save %s: %w", path, err)
+	}
+	return nil
+}
