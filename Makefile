@@ -10,13 +10,15 @@ TOOLS   := $(REPO)/.tools/bin
 GO      ?= go
 # Extra arguments for `jupyter lab`, e.g. make lab LAB_ARGS="--port 9999 --no-browser"
 LAB_ARGS ?=
+# The folder JupyterLab opens on
+LAB_ROOT ?= $(REPO)/notebooks
 # Extra arguments for go test and pytest, e.g. make test GOTEST_ARGS="-run Replica" PYTEST_ARGS="-k kernel"
 GOTEST_ARGS ?=
 PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-notebooks bench bench-hook check-notebooks report setup go-check postgres chromium venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-hook check-notebooks report setup go-check postgres graphviz chromium venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -26,15 +28,18 @@ help: ## List the targets
 
 lab: setup ## Set up what is missing, start the demo replica when there is no .env, open JupyterLab on notebooks/
 	$(GO) run ./scripts/lab prepare
-	@echo "Starting JupyterLab on notebooks/ (localhost only, token protected). Stop it with Ctrl-C."
-	cd notebooks && exec $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(REPO)/notebooks" \
+	@echo "Starting JupyterLab on $(LAB_ROOT) (localhost only, token protected). Stop it with Ctrl-C."
+	cd "$(LAB_ROOT)" && exec $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(LAB_ROOT)" \
 		--ServerApp.open_browser=$${LAB_OPEN_BROWSER:-True} $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
 
 test: setup test-go test-notebooks ## Install what is missing and run every test
 
 test-go: go-check postgres chromium ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
 	$(GO) vet ./...
-	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
+	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
+
+test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (screenshots in data/e2e/)
+	REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -v -timeout 20m ./tests/e2e/
 
 test-notebooks: setup ## Notebooks and kernel conformance through a real Jupyter client on the real kernel
 	REPLICALAB_REQUIRE_PG=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
@@ -42,7 +47,7 @@ test-notebooks: setup ## Notebooks and kernel conformance through a real Jupyter
 bench: setup ## Benchmarks (timings live here, never in tests)
 	REPLICALAB_REQUIRE_PG=1 $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
 
-setup: go-check postgres venv kernel hooks
+setup: go-check postgres graphviz venv kernel hooks
 
 go-check:
 	@command -v $(GO) >/dev/null || { echo "Go is required: install Go $$(sed -n 's/^go //p' go.mod) or newer from https://go.dev/dl/"; exit 1; }
@@ -60,6 +65,15 @@ postgres: ## Install PostgreSQL from Debian's packages if its server binaries ar
 		echo "macOS: brew install postgresql@16) and run make again."; exit 1; \
 	fi
 
+graphviz: ## Install Graphviz from Debian's packages if missing (ER diagrams; a built-in layout is used without it)
+	@if command -v dot >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Graphviz (apt-get install graphviz)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
+	else \
+		echo "Graphviz not found: ER diagrams use the built-in layout (install graphviz for a better one)."; \
+	fi
+
 chromium: ## Install Chromium from Debian's packages if missing (PDF reports, browser tests)
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -75,6 +89,9 @@ $(VENV)/.installed: requirements.txt
 	@command -v python3 >/dev/null || { echo "python3 (3.9 or newer, with venv) is required"; exit 1; }
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@# No news feed from the internet in the lab (it has none to reach, and asks every user otherwise).
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false"}}' > $(VENV)/share/jupyter/lab/settings/overrides.json
 	touch $@
 
 kernel: go-check venv ## Build the pinned tools and install the "Go (replica)" kernelspec into .venv
