@@ -332,14 +332,7 @@ func (r *renderer) outputs(dst *bytes.Buffer, outs []Output) {
 // richOutput renders the richest representation of a display.
 func (r *renderer) richOutput(data map[string]MultiLine) string {
 	if h, ok := data["text/html"]; ok {
-		if p, ok := bannerProvenance(string(h)); ok {
-			r.addProvenance(p)
-			return `<div class="provenance">` + html.EscapeString(p.line()) + "</div>\n"
-		}
-		for _, p := range allProvenance(string(h)) {
-			r.addProvenance(p)
-		}
-		return `<div class="output html">` + sanitizeHTML(string(h)) + "</div>\n"
+		return `<div class="output html">` + sanitizeHTML(r.neutralizeProvenance(string(h))) + "</div>\n"
 	}
 	if svg, ok := data["image/svg+xml"]; ok {
 		r.out.Images++
@@ -397,42 +390,59 @@ func (r *renderer) addProvenance(m mark) {
 	p.Primary = p.Primary || m.primary
 }
 
-// bannerProvenance recognises an output whose first element is a provenance-marked banner.
-func bannerProvenance(h string) (mark, bool) {
+// neutralizeProvenance replaces every element that carries a provenance mark (the replica banner, a
+// frame's "rows from ..." line) by a neutral line saying when the data was read and at what lag, and records
+// the mark for the header. The originals name the server and the user, which are .env values.
+func (r *renderer) neutralizeProvenance(h string) string {
+	if !strings.Contains(h, "data-replicalab-at") {
+		return h
+	}
 	z := xhtml.NewTokenizer(strings.NewReader(h))
+	var out strings.Builder
+	depth := 0 // > 0 while inside a marked element
 	for {
-		switch z.Next() {
+		tt := z.Next()
+		switch tt {
 		case xhtml.ErrorToken:
-			return mark{}, false
-		case xhtml.TextToken:
-			if strings.TrimSpace(string(z.Text())) != "" {
-				return mark{}, false
-			}
+			return out.String()
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			return markOf(z.Token())
+			if depth > 0 {
+				if name, _ := z.TagName(); tt == xhtml.StartTagToken && !htmlVoid(string(name)) {
+					depth++
+				}
+				continue
+			}
+			tok := z.Token()
+			if m, ok := markOf(tok); ok {
+				r.addProvenance(m)
+				out.WriteString(`<div class="provenance">` + html.EscapeString(m.line()) + `</div>`)
+				if tt == xhtml.StartTagToken && !htmlVoid(tok.Data) {
+					depth = 1
+				}
+				continue
+			}
+			out.WriteString(tok.String())
+		case xhtml.EndTagToken:
+			if depth > 0 {
+				depth--
+				continue
+			}
+			out.Write(z.Raw())
 		default:
-			return mark{}, false
+			if depth == 0 {
+				out.Write(z.Raw())
+			}
 		}
 	}
 }
 
-// allProvenance lists provenance marks on any element of h.
-func allProvenance(h string) []mark {
-	if !strings.Contains(h, "data-replicalab-at") {
-		return nil
+// htmlVoid reports whether an element has no end tag.
+func htmlVoid(name string) bool {
+	switch name {
+	case "br", "hr", "img", "input", "meta", "link", "base", "col", "area", "source", "wbr", "embed":
+		return true
 	}
-	var out []mark
-	z := xhtml.NewTokenizer(strings.NewReader(h))
-	for {
-		switch z.Next() {
-		case xhtml.ErrorToken:
-			return out
-		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			if m, ok := markOf(z.Token()); ok {
-				out = append(out, m)
-			}
-		}
-	}
+	return false
 }
 
 func markOf(t xhtml.Token) (mark, bool) {

@@ -98,6 +98,7 @@ func fullNotebook(t testing.TB, dir string) string {
 			display(map[string]any{"image/svg+xml": `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>`}),
 		}),
 		code("frame.Show(df)", []map[string]any{display(map[string]any{"text/html": `<table onclick="steal()"><tr><th>month</th><th>orders</th></tr><tr><td>2026-01</td><td>41</td></tr></table><script>alert(1)</script><img src="https://tracker.example/p.gif">`})}),
+		code("res.Show()", []map[string]any{display(map[string]any{"text/html": `<div data-replicalab-source="analyst_ro@` + envHost + `:5432/app" data-replicalab-at="2026-11-20T10:14:00Z" data-replicalab-lag="0.100"><b>3 rows</b> from analyst_ro@` + envHost + ` at replica lag 0.1 s</div><table><tr><th>status</th></tr><tr><td>paid</td></tr></table>`})}),
 		code(`fmt.Println("shown code")`, []map[string]any{stream("42 orders\n")}, "show-code"),
 		code(`fmt.Println("scratch")`, []map[string]any{stream("HIDDEN_OUTPUT_MARKER\n")}, "hide"),
 		md("### How the data was cleaned", "appendix"),
@@ -137,7 +138,9 @@ func TestExportWritesASelfContainedReport(t *testing.T) {
 		"<title>Orders in 2026</title>",
 		"<dt>Author</dt><dd>Ada Analyst</dd>",
 		"<dt>Date</dt><dd>25 November 2026, 09:30 UTC</dd>",
-		"<dt>Data</dt><dd>read 2026-11-20 10:02 UTC from the read replica, replication lag at most 0.4 s</dd>",
+		"<dt>Data</dt><dd>read 2026-11-20 10:02 – 2026-11-20 10:14 UTC from the read replica, replication lag at most 0.4 s</dd>",
+		"Data read 2026-11-20 10:14:00 UTC from the read replica, lag 0.1 s",
+		"<td>paid</td>",
 		`<img alt="chart" src="data:image/png;base64,`,
 		`<img alt="chart" src="data:image/svg+xml;base64,`,
 		`src="data:image/png;base64,`, // the attachment
