@@ -426,3 +426,22 @@ func (p *Pool) out(w io.Writer) io.Writer {
 	}
 	return w
 }
+
+// OpenOrExit is [Open] for notebook cells: on failure it prints the explained
+// error (it never holds the password) and ends the cell's program with exit
+// status 1, so a cell reads
+//
+//	%%
+//	db := replica.OpenOrExit(ctx)
+//	defer db.Close()
+func OpenOrExit(ctx context.Context) *Pool {
+	p, err := Open(ctx)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		exit(1)
+	}
+	return p
+}
+
+// exit is os.Exit, replaced in tests.
+var exit = os.Exit

@@ -56,7 +56,7 @@ func TestFlow(t *testing.T) {
 		}
 		l.timing("warm trivial cell (s)", time.Since(start))
 		start = time.Now()
-		idx = l.runNewCell("%%\nctx := context.Background()\ndb := open(ctx)\ndefer db.Close()\nlag, _ := db.Lag(ctx)\nfmt.Println(\"lag now:\", lag)")
+		idx = l.runNewCell("%%\nctx := context.Background()\ndb := replica.OpenOrExit(ctx)\ndefer db.Close()\nlag, _ := db.Lag(ctx)\nfmt.Println(\"lag now:\", lag)")
 		if out := l.cellOutput(idx, time.Minute); !strings.Contains(out, "lag now: lag") {
 			t.Fatalf("helper cell output %q", out)
 		}
