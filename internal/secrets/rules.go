@@ -58,7 +58,7 @@ var rules = []rule{
 		variable:    "PGPASSWORD",
 		// Shell assignments (export, a ! line, a Makefile recipe), Python's
 		// os.environ[...] = and putenv, Go's os.Setenv.
-		re: regexp.MustCompile(`\bPGPASSWORD=(?:'(?P<secret>[^'\s$]+)'|"(?P<secret>[^"\s$` + "`" + `]+)"|(?P<secret>[^\s'"$` + "`" + `;|&()\[\]{},\\]+)(?:[\s;|&]|$))` +
+		re: regexp.MustCompile(`\bPGPASSWORD=(?:'(?P<secret>[^'\s$]+)'|"(?P<secret>[^"\s$+` + "`" + `][^"\s$` + "`" + `]*)"|(?P<secret>[^\s'"$` + "`" + `;|&()\[\]{},\\]+)(?:[\s;|&]|$))` +
 			`|(?:environ\[|[Ss]etenv\(|putenv\()\s*['"]PGPASSWORD['"]\s*(?:\]\s*=|,)\s*['"](?P<secret>[^'"\s]+)['"]`),
 	},
 }

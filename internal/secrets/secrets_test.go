@@ -140,6 +140,7 @@ var cleanCorpus = map[string]string{
 	"placeholder from hook":    `url := "postgres://app:<secret:RDS_PASSWORD>@<secret:RDS_HOSTNAME>/app"`,
 	"markdown image":           "![chart](data:image/png;base64," + strings.Repeat("iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAK0lEQVR4nGNgQAX/", 40) + ")",
 	"cell ids":                 `{"id": "9f1c2b7e", "cell_type": "code"}` + "\n" + `{"id": "a3f9e2c1-7b4d-4e8a-9c6f-2d1b0e8f7a65"}`,
+	"concatenated env":         `env = append(env, "PGPASSWORD="+settings["RDS_PASSWORD"], "X="+y)`,
 	"sql":                      "select usename, client_addr from pg_stat_replication;\nselect pg_is_in_recovery();",
 }
 
