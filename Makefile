@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-hook check-notebooks report setup go-check postgres graphviz chromium venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook check-notebooks report setup go-check postgres graphviz chromium venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -109,6 +109,9 @@ report: ## Export a notebook as a self-contained HTML report: make report NB=not
 
 check-notebooks: ## Check, without changing anything, that tracked notebooks are clean and hold no secret
 	$(GO) run ./scripts/hook pre-commit --check --all
+
+bench-frame: ## Time loading 1M rows: binary COPY vs frame (fetch, cached) vs pandas/connectorx/polars (.venv-bench)
+	scripts/bench-frame.sh
 
 bench-hook: ## Time the pre-commit hook against nbstripout on 20 notebooks of 5 MB
 	scripts/bench-hook.sh

@@ -1,0 +1,722 @@
+package frame
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+	"unsafe"
+
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
+)
+
+// The cache file format (version 1), little-endian:
+//
+//	"RLFRAME\n"                        8 bytes
+//	meta length                        uint32, then the meta as JSON (cacheMeta)
+//	per column, in order:
+//	  NULL mask, if the column has NULLs   rows bytes, 0 or 1
+//	  values: Int    rows × int64
+//	          Float  rows × float64 bits
+//	          Bool   rows bytes, 0 or 1
+//	          String rows × uint32 lengths, then the bytes
+//	trailer: length of everything above   uint64
+//	         CRC-32C of everything above  uint32
+//	         "END\n"                      4 bytes
+//
+// A file whose trailer, length, checksum or sections do not add up is
+// corrupt: it is never half-used. Files are written to a temporary name and
+// renamed, so a reader sees a whole file or none.
+
+const (
+	cacheMagic   = "RLFRAME\n"
+	cacheEnd     = "END\n"
+	cacheVersion = 1
+	trailerSize  = 16
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// errCorrupt is wrapped by the errors of readCache for a file that is not a
+// whole, valid cache file.
+var errCorrupt = errors.New("corrupt cache file")
+
+type cacheMeta struct {
+	Version   int           `json:"version"`
+	Database  string        `json:"database"`
+	SQL       string        `json:"sql"`
+	FetchedAt time.Time     `json:"fetched_at"`
+	Elapsed   time.Duration `json:"elapsed_ns"`
+	LagKnown  bool          `json:"lag_known"`
+	Lag       time.Duration `json:"lag_ns"`
+	Rows      int           `json:"rows"`
+	Truncated bool          `json:"truncated"`
+	Limit     int           `json:"limit"`
+	Columns   []cacheColumn `json:"columns"`
+}
+
+type cacheColumn struct {
+	Column
+	HasNull bool `json:"has_null"`
+}
+
+// cacheKey names the file of a query: a hash of the database identity, the
+// SQL, the arguments and the row limit.
+func cacheKey(database, sql string, args []any, limit int) (string, error) {
+	h := sha256.New()
+	field := func(b []byte) {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	field([]byte(fmt.Sprintf("replicalab frame cache v%d", cacheVersion)))
+	field([]byte(database))
+	field([]byte(sql))
+	field([]byte(fmt.Sprint(limit)))
+	for i, a := range args {
+		enc, err := canonicalArg(a)
+		if err != nil {
+			return "", fmt.Errorf("frame: argument $%d (%T) cannot be part of a cache key: %w; pass frame.NoCache()", i+1, a, err)
+		}
+		field([]byte(fmt.Sprintf("%T", a)))
+		field(enc)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:20]), nil
+}
+
+// canonicalArg encodes a query argument deterministically: JSON (which sorts
+// map keys and follows pointers), floats in Go's shortest form (JSON refuses
+// NaN and ±Inf).
+func canonicalArg(a any) ([]byte, error) {
+	switch v := a.(type) {
+	case float64:
+		return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
+	case float32:
+		return []byte(strconv.FormatFloat(float64(v), 'g', -1, 32)), nil
+	}
+	return json.Marshal(a)
+}
+
+// cachePath is where the result of key lives under dir.
+func cachePath(dir, key string) string { return filepath.Join(dir, "frames", key+".frame") }
+
+// writeCache writes the columns to path atomically: a temporary file (0600)
+// in the same folder (0700), renamed into place.
+func writeCache(path string, meta cacheMeta, cols []*column) (err error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("frame: creating the cache folder: %w", err)
+	}
+	_ = os.Chmod(dir, 0o700) // frames/ is ours alone; folders MkdirAll creates are 0700 already
+	removeStaleTemps(dir)
+	f, err := os.CreateTemp(dir, ".tmp-*.frame")
+	if err != nil {
+		return fmt.Errorf("frame: writing the cache: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("frame: writing the cache: %w", err)
+	}
+	w := &cacheWriter{bw: bufio.NewWriterSize(f, 1<<20), crc: crc32.New(crcTable)}
+	meta.Version = cacheVersion
+	meta.Columns = make([]cacheColumn, len(cols))
+	for i, c := range cols {
+		meta.Columns[i] = cacheColumn{Column: c.Column, HasNull: c.hasNull}
+	}
+	mj, err := json.Marshal(meta)
+	if err != nil {
+		return fmt.Errorf("frame: writing the cache: %w", err)
+	}
+	w.write([]byte(cacheMagic))
+	w.u32(uint32(len(mj)))
+	w.write(mj)
+	for _, c := range cols {
+		w.column(c)
+	}
+	var trailer [trailerSize]byte
+	binary.LittleEndian.PutUint64(trailer[0:], uint64(w.n))
+	binary.LittleEndian.PutUint32(trailer[8:], w.crc.Sum32())
+	copy(trailer[12:], cacheEnd)
+	if _, err := w.bw.Write(trailer[:]); err != nil {
+		w.err = err
+	}
+	if w.err == nil {
+		w.err = w.bw.Flush()
+	}
+	if w.err != nil {
+		return fmt.Errorf("frame: writing the cache: %w", w.err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("frame: writing the cache: %w", err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("frame: writing the cache: %w", err)
+	}
+	return nil
+}
+
+// removeStaleTemps deletes temporary files left by writers that died more
+// than an hour ago (a live writer renames its file within seconds).
+func removeStaleTemps(dir string) {
+	temps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*.frame"))
+	for _, t := range temps {
+		if st, err := os.Stat(t); err == nil && time.Since(st.ModTime()) > time.Hour {
+			_ = os.Remove(t)
+		}
+	}
+}
+
+type cacheWriter struct {
+	bw      *bufio.Writer
+	crc     hash.Hash32
+	n       int64
+	err     error
+	scratch [64 << 10]byte
+}
+
+func (w *cacheWriter) write(b []byte) {
+	if w.err != nil || len(b) == 0 {
+		return
+	}
+	w.crc.Write(b)
+	w.n += int64(len(b))
+	_, w.err = w.bw.Write(b)
+}
+
+func (w *cacheWriter) u32(v uint32) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v)
+	w.write(b[:])
+}
+
+// u64s writes 8-byte values little-endian: memory as it is on little-endian
+// machines, converted through the scratch buffer elsewhere.
+func (w *cacheWriter) u64s(n int, raw []byte, at func(i int) uint64) {
+	if nativeLittleEndian {
+		w.write(raw)
+		return
+	}
+	buf := w.scratch[:0]
+	for i := 0; i < n; i++ {
+		buf = binary.LittleEndian.AppendUint64(buf, at(i))
+		if len(buf) == len(w.scratch) {
+			w.write(buf)
+			buf = w.scratch[:0]
+		}
+	}
+	w.write(buf)
+}
+
+func (w *cacheWriter) column(c *column) {
+	if c.hasNull {
+		for _, chunk := range c.null.chunks() {
+			w.write(bytesOf(chunk)) // a bool is one byte, 0 or 1
+		}
+	}
+	switch c.Series {
+	case series.Int:
+		for _, chunk := range c.ints.chunks() {
+			w.u64s(len(chunk), bytesOf(chunk), func(i int) uint64 { return uint64(int64(chunk[i])) })
+		}
+	case series.Float:
+		for _, chunk := range c.floats.chunks() {
+			w.u64s(len(chunk), bytesOf(chunk), func(i int) uint64 { return math.Float64bits(chunk[i]) })
+		}
+	case series.Bool:
+		for _, chunk := range c.bools.chunks() {
+			w.write(bytesOf(chunk))
+		}
+	default:
+		for _, chunk := range c.strs.lens.chunks() {
+			if nativeLittleEndian {
+				w.write(bytesOf(chunk))
+				continue
+			}
+			buf := w.scratch[:0]
+			for _, l := range chunk {
+				buf = binary.LittleEndian.AppendUint32(buf, l)
+				if len(buf) == len(w.scratch) {
+					w.write(buf)
+					buf = w.scratch[:0]
+				}
+			}
+			w.write(buf)
+		}
+		for _, data := range c.strs.data {
+			w.write(data)
+		}
+	}
+}
+
+// readCache reads a cache file into a DataFrame, and the NULL masks of its
+// columns that have NULLs. A missing file is an error matching
+// fs.ErrNotExist; a damaged one wraps errCorrupt. The frame is returned only
+// once the file's length and checksum are verified. check vets the metadata
+// before any row is read; its error is returned as is.
+//
+// Where the system allows, the file is memory-mapped: numbers are decoded
+// from the mapping into gota's elements and strings point into the mapping
+// itself, which therefore stays mapped for the life of the process when the
+// frame has string columns (it is read-only, backed by the page cache, and
+// unmapped at once otherwise). Cache files are replaced by renaming, never
+// rewritten in place, so a mapped file does not change under the strings.
+// Elsewhere the file is read: numbers stream into gota's elements, strings
+// point into one buffer per column.
+func readCache(path string, check func(cacheMeta) error) (meta cacheMeta, df dataframe.DataFrame, nulls map[string][]bool, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return meta, df, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return meta, df, nil, err
+	}
+	if st.Size() < int64(len(cacheMagic)+4+trailerSize) {
+		return meta, df, nil, corruptf("expected at least %d bytes, found %d", len(cacheMagic)+4+trailerSize, st.Size())
+	}
+	if mapCache {
+		if data, unmap, err := mapFile(f, st.Size()); err == nil {
+			meta, df, nulls, strs, err := readMapped(data, check)
+			if err != nil || !strs {
+				unmap()
+			}
+			return meta, df, nulls, err
+		}
+	}
+	return readStream(f, st.Size(), check)
+}
+
+// mapCache turns memory-mapped reading on (tests turn it off).
+var mapCache = true
+
+func corruptf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errCorrupt, fmt.Sprintf(format, args...))
+}
+
+// trailerOK checks the trailer and returns the length of what it covers.
+func trailerOK(trailer []byte, size int64) (body int64, err error) {
+	if string(trailer[12:]) != cacheEnd {
+		return 0, corruptf("expected the end marker, found none (truncated file?)")
+	}
+	body = size - trailerSize
+	if want := binary.LittleEndian.Uint64(trailer); want != uint64(body) {
+		return 0, corruptf("expected %d bytes, found %d", want, body)
+	}
+	return body, nil
+}
+
+// parseMeta reads the metadata, checks it against itself and against the
+// bytes left (so that nothing is allocated for rows that are not there),
+// and returns the columns' names and gota types.
+func parseMeta(mj []byte, left int64, check func(cacheMeta) error) (meta cacheMeta, names []string, types []series.Type, err error) {
+	if err := json.Unmarshal(mj, &meta); err != nil {
+		return meta, nil, nil, corruptf("metadata: %v", err)
+	}
+	if meta.Version != cacheVersion {
+		return meta, nil, nil, corruptf("expected format version %d, found %d", cacheVersion, meta.Version)
+	}
+	if err := check(meta); err != nil {
+		return meta, nil, nil, err
+	}
+	n := meta.Rows
+	if n < 0 || int64(n) > left || len(meta.Columns) == 0 {
+		return meta, nil, nil, corruptf("expected a row count and columns, found %d rows and %d columns", n, len(meta.Columns))
+	}
+	names = make([]string, len(meta.Columns))
+	types = make([]series.Type, len(meta.Columns))
+	need := int64(0)
+	for i, mc := range meta.Columns {
+		names[i], types[i] = mc.Name, mc.Kind.SeriesType()
+		if types[i] != mc.Series {
+			return meta, nil, nil, corruptf("column %q: expected gota type %s for kind %s, found %s", mc.Name, types[i], mc.Kind, mc.Series)
+		}
+		per := map[series.Type]int64{series.Int: 8, series.Float: 8, series.Bool: 1, series.String: 4}[mc.Series]
+		if mc.HasNull {
+			per++
+		}
+		need += per * int64(n)
+	}
+	if fixed := gotaNames(names); fmt.Sprint(fixed) != fmt.Sprint(names) {
+		return meta, nil, nil, corruptf("expected unique column names, found %q", names)
+	}
+	if need > left {
+		return meta, nil, nil, corruptf("expected at least %d bytes for %d rows, found %d", need, n, left)
+	}
+	return meta, names, types, nil
+}
+
+// readMapped decodes a mapped cache file; strs reports whether the frame's
+// strings point into data.
+func readMapped(data []byte, check func(cacheMeta) error) (meta cacheMeta, df dataframe.DataFrame, nulls map[string][]bool, strs bool, err error) {
+	size := int64(len(data))
+	bodyLen, err := trailerOK(data[size-trailerSize:], size)
+	if err != nil {
+		return meta, df, nil, false, err
+	}
+	body := data[:bodyLen]
+	if string(body[:len(cacheMagic)]) != cacheMagic {
+		return meta, df, nil, false, corruptf("expected the %q header, found none", cacheMagic[:7])
+	}
+	off := len(cacheMagic)
+	ml := int(binary.LittleEndian.Uint32(body[off:]))
+	off += 4
+	if ml < 0 || ml > len(body)-off {
+		return meta, df, nil, false, corruptf("expected %d bytes of metadata, found %d", ml, len(body)-off)
+	}
+	meta, names, types, err := parseMeta(body[off:off+ml], int64(len(body)-off-ml), check)
+	if err != nil {
+		return meta, df, nil, false, err
+	}
+	off += ml
+	// Checksum the file while the DataFrame's memory is allocated.
+	sum := make(chan uint32, 1)
+	go func() { sum <- crc32.Checksum(body, crcTable) }()
+	n := meta.Rows
+	df, ws := newFrame(names, types, n)
+	if want, got := binary.LittleEndian.Uint32(data[size-trailerSize+8:]), <-sum; want != got {
+		return meta, dataframe.DataFrame{}, nil, false, corruptf("checksum mismatch: expected %08x, found %08x", want, got)
+	}
+	take := func(k int) []byte {
+		if err != nil {
+			return nil
+		}
+		if k < 0 || k > len(body)-off {
+			err = corruptf("expected %d more bytes, found %d", k, len(body)-off)
+			return nil
+		}
+		b := body[off : off+k]
+		off += k
+		return b
+	}
+	// Find every column's sections, then decode the columns in parallel.
+	type section struct{ null, values, lens, blob []byte }
+	secs := make([]section, len(meta.Columns))
+	for i, mc := range meta.Columns {
+		sec := &secs[i]
+		if mc.HasNull {
+			sec.null = take(n)
+		}
+		switch types[i] {
+		case series.Int, series.Float:
+			sec.values = take(8 * n)
+		case series.Bool:
+			sec.values = take(n)
+		default:
+			sec.lens = take(4 * n)
+			var total int
+			for k := 0; k < len(sec.lens); k += 4 {
+				total += int(binary.LittleEndian.Uint32(sec.lens[k:]))
+			}
+			sec.blob = take(total)
+			strs = strs || total > 0
+		}
+		if err != nil {
+			return meta, dataframe.DataFrame{}, nil, false, fmt.Errorf("column %q: %w", mc.Name, err)
+		}
+	}
+	if off != len(body) {
+		return meta, dataframe.DataFrame{}, nil, false, corruptf("expected the data to end %d bytes earlier", len(body)-off)
+	}
+	masks := make([][]bool, len(secs))
+	decode := func(i int) {
+		w, sec := ws[i], secs[i]
+		switch types[i] {
+		case series.Int:
+			decodeRuns(sec.values, 8, func(at int, v []int, b []byte) {
+				for k := range v {
+					v[k] = int(int64(binary.LittleEndian.Uint64(b[8*k:])))
+				}
+				w.ints(at, v)
+			})
+		case series.Float:
+			decodeRuns(sec.values, 8, func(at int, v []float64, b []byte) {
+				for k := range v {
+					v[k] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*k:]))
+				}
+				w.floats(at, v)
+			})
+		case series.Bool:
+			decodeRuns(sec.values, 1, func(at int, v []bool, b []byte) {
+				for k := range v {
+					v[k] = b[k] != 0
+				}
+				w.bools(at, v)
+			})
+		default:
+			pos := 0
+			decodeRuns(sec.lens, 4, func(at int, v []string, b []byte) {
+				for k := range v {
+					l := int(binary.LittleEndian.Uint32(b[4*k:]))
+					v[k] = ""
+					if l > 0 {
+						v[k] = unsafe.String(&sec.blob[pos], l)
+					}
+					pos += l
+				}
+				w.strings(at, v)
+			})
+		}
+		if sec.null != nil {
+			mask := make([]bool, n)
+			for r, x := range sec.null {
+				if x != 0 {
+					mask[r] = true
+					w.null(r)
+				}
+			}
+			masks[i] = mask
+		}
+	}
+	if fastGota {
+		parallel(len(secs), decode)
+	} else {
+		for i := range secs {
+			decode(i)
+		}
+	}
+	for i, mask := range masks {
+		if mask != nil {
+			if nulls == nil {
+				nulls = map[string][]bool{}
+			}
+			nulls[names[i]] = mask
+		}
+	}
+	return meta, df, nulls, strs, nil
+}
+
+// decodeRuns hands raw (values of size bytes each) to put in runs of 8,192,
+// with a reusable slice to decode them into.
+func decodeRuns[T any](raw []byte, size int, put func(at int, v []T, b []byte)) {
+	n := len(raw) / size
+	buf := make([]T, min(n, 8192))
+	for at := 0; at < n; at += len(buf) {
+		k := min(len(buf), n-at)
+		put(at, buf[:k], raw[at*size:(at+k)*size])
+	}
+}
+
+// readStream reads a cache file without mapping it.
+func readStream(f *os.File, size int64, check func(cacheMeta) error) (meta cacheMeta, df dataframe.DataFrame, nulls map[string][]bool, err error) {
+	corrupt := func(format string, args ...any) (cacheMeta, dataframe.DataFrame, map[string][]bool, error) {
+		return meta, dataframe.DataFrame{}, nil, corruptf(format, args...)
+	}
+	var trailer [trailerSize]byte
+	if _, err := f.ReadAt(trailer[:], size-trailerSize); err != nil {
+		return meta, df, nil, err
+	}
+	body, err := trailerOK(trailer[:], size)
+	if err != nil {
+		return meta, df, nil, err
+	}
+	r := &cacheReader{f: bufio.NewReaderSize(f, 64<<10), crc: crc32.New(crcTable), left: body}
+	if magic := r.take(len(cacheMagic)); string(magic) != cacheMagic {
+		return corrupt("expected the %q header, found none", cacheMagic[:7])
+	}
+	mj := r.take(int(r.u32()))
+	if r.err != nil {
+		return corrupt("%v", r.err)
+	}
+	meta, names, types, err := parseMeta(mj, r.left, check)
+	if err != nil {
+		return meta, df, nil, err
+	}
+	n := meta.Rows
+	df, ws := newFrame(names, types, n)
+	for i, mc := range meta.Columns {
+		w := ws[i]
+		var null []bool
+		if mc.HasNull {
+			null = readInto[bool](r, n)
+		}
+		switch types[i] {
+		case series.Int:
+			streamInto(r, n, func(at int, v []int) { w.ints(at, v) })
+		case series.Float:
+			streamInto(r, n, func(at int, v []float64) { w.floats(at, v) })
+		case series.Bool:
+			streamInto(r, n, func(at int, v []bool) { w.bools(at, v) })
+		default:
+			lens := readInto[uint32](r, n)
+			var total int64
+			for _, l := range lens {
+				total += int64(l)
+			}
+			if r.err == nil && total > r.left {
+				r.err = fmt.Errorf("expected %d bytes of strings, found %d", total, r.left)
+			}
+			if r.err == nil {
+				data := make([]byte, total)
+				r.fill(data)
+				it := strIter{data: [][]byte{data}}
+				buf := make([]string, 0, 4096)
+				at := 0
+				for _, l := range lens {
+					buf = append(buf, it.next(l))
+					if len(buf) == cap(buf) {
+						w.strings(at, buf)
+						at, buf = at+len(buf), buf[:0]
+					}
+				}
+				w.strings(at, buf)
+			}
+		}
+		if r.err != nil {
+			return corrupt("column %q: %v", mc.Name, r.err)
+		}
+		if null != nil {
+			for row, isNull := range null {
+				if isNull {
+					w.null(row)
+				}
+			}
+			if nulls == nil {
+				nulls = map[string][]bool{}
+			}
+			nulls[mc.Name] = null
+		}
+	}
+	if r.left != 0 {
+		return corrupt("expected the data to end %d bytes earlier", r.left)
+	}
+	if want, got := binary.LittleEndian.Uint32(trailer[8:]), r.crc.Sum32(); want != got {
+		return corrupt("checksum mismatch: expected %08x, found %08x", want, got)
+	}
+	return meta, df, nulls, nil
+}
+
+// streamInto reads n fixed-size little-endian values in runs of 8,192 and
+// hands each run to put.
+func streamInto[T int | float64 | bool](r *cacheReader, n int, put func(at int, v []T)) {
+	buf := make([]T, min(n, 8192))
+	for at := 0; at < n && r.err == nil; at += len(buf) {
+		run := buf[:min(len(buf), n-at)]
+		r.fill(bytesOf(run))
+		if !nativeLittleEndian {
+			fromLittleEndian(run)
+		}
+		if r.err == nil {
+			put(at, run)
+		}
+	}
+}
+
+// cacheReader reads the sections of a cache file, checksumming as it goes.
+type cacheReader struct {
+	f    io.Reader
+	crc  hash.Hash32
+	left int64 // bytes before the trailer not read yet
+	err  error
+}
+
+// fill reads exactly len(dst) bytes into dst.
+func (r *cacheReader) fill(dst []byte) {
+	if r.err != nil {
+		return
+	}
+	if int64(len(dst)) > r.left {
+		r.err = fmt.Errorf("expected %d more bytes, found %d", len(dst), r.left)
+		return
+	}
+	if _, err := io.ReadFull(r.f, dst); err != nil {
+		r.err = err
+		return
+	}
+	r.crc.Write(dst)
+	r.left -= int64(len(dst))
+}
+
+func (r *cacheReader) take(n int) []byte {
+	if n < 0 || int64(n) > r.left {
+		if r.err == nil {
+			r.err = fmt.Errorf("expected %d more bytes, found %d", n, r.left)
+		}
+		return nil
+	}
+	b := make([]byte, n)
+	r.fill(b)
+	return b
+}
+
+func (r *cacheReader) u32() uint32 {
+	b := r.take(4)
+	if b == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(b)
+}
+
+// readInto reads n fixed-size little-endian values into a new slice.
+func readInto[T int | float64 | uint32 | bool](r *cacheReader, n int) []T {
+	var zero T
+	if size := int64(unsafe.Sizeof(zero)); r.err != nil || int64(n)*size > r.left {
+		if r.err == nil {
+			r.err = fmt.Errorf("expected %d more bytes, found %d", int64(n)*size, r.left)
+		}
+		return nil
+	}
+	out := make([]T, n)
+	r.fill(bytesOf(out))
+	if !nativeLittleEndian {
+		fromLittleEndian(out)
+	}
+	return out
+}
+
+// fromLittleEndian converts values read as little-endian bytes into native
+// ones in place (big-endian machines only).
+func fromLittleEndian[T int | float64 | uint32 | bool](v []T) {
+	raw := bytesOf(v)
+	for i := range v {
+		switch p := any(&v[i]).(type) {
+		case *int:
+			*p = int(int64(binary.LittleEndian.Uint64(raw[8*i:])))
+		case *float64:
+			*p = math.Float64frombits(binary.LittleEndian.Uint64(raw[8*i:]))
+		case *uint32:
+			*p = binary.LittleEndian.Uint32(raw[4*i:])
+		}
+	}
+}
+
+// defaultCacheDir picks the cache folder: <repo>/data/cache, where repo is
+// REPLICALAB_REPO (set by the kernel) or the nearest folder above the working
+// folder holding go.mod; else the user's cache folder.
+func defaultCacheDir(repo string) string {
+	if repo != "" {
+		return filepath.Join(repo, "data", "cache")
+	}
+	if wd, err := os.Getwd(); err == nil {
+		for d := wd; ; d = filepath.Dir(d) {
+			if st, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !st.IsDir() {
+				return filepath.Join(d, "data", "cache")
+			}
+			if filepath.Dir(d) == d {
+				break
+			}
+		}
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "replicalab")
+	}
+	return ""
+}

@@ -1,0 +1,84 @@
+package frame
+
+import (
+	"sync"
+	"time"
+)
+
+// Test hooks, compiled only into this package's tests.
+
+// Screen records what would be displayed in a notebook.
+type Screen struct {
+	mu       sync.Mutex
+	Displays []string
+	Updates  []Update
+}
+
+type Update struct{ ID, HTML string }
+
+func (s *Screen) notebook() bool { return true }
+func (s *Screen) display(h string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Displays = append(s.Displays, h)
+}
+func (s *Screen) update(id, h string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.Updates = append(s.Updates, Update{id, h})
+}
+func (s *Screen) sync() {}
+
+// UseScreen makes the package believe it runs in a notebook showing on s,
+// until restore is called.
+func UseScreen(s *Screen) (restore func()) {
+	old := ui
+	ui = s
+	return func() { ui = old }
+}
+
+// ShiftClock moves the package's clock by d, until restore is called.
+func ShiftClock(d time.Duration) (restore func()) {
+	old := now
+	now = func() time.Time { return old().Add(d) }
+	return func() { now = old }
+}
+
+// UseSlowGota forces the public-API path for building DataFrames, until
+// restore is called.
+func UseSlowGota() (restore func()) {
+	old := fastGota
+	fastGota = false
+	return func() { fastGota = old }
+}
+
+// FastGota reports whether gota's layout was verified (the fast path).
+func FastGota() bool { return fastGota }
+
+// BuildForBench prepares columns from typed slices as a fetch leaves them
+// and returns a function that builds the DataFrame the way Load does.
+func BuildForBench(ints []int, floats []float64, strs []string, bools []bool) (build func()) {
+	n := len(ints)
+	cols := []*column{
+		{Column: Column{Name: "i", Kind: Integer, Series: Integer.SeriesType()}, n: n, ints: vecOf(ints)},
+		{Column: Column{Name: "f", Kind: Float, Series: Float.SeriesType()}, n: n, floats: vecOf(floats)},
+		{Column: Column{Name: "s", Kind: Text, Series: Text.SeriesType()}, n: n},
+		{Column: Column{Name: "b", Kind: Boolean, Series: Boolean.SeriesType()}, n: n, bools: vecOf(bools)},
+	}
+	for _, s := range strs {
+		cols[2].strs.push([]byte(s))
+	}
+	return func() {
+		if _, err := toDataFrame(cols, n); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// ReadCacheWithoutMapping makes cache files be read rather than mapped,
+// until restore is called.
+func ReadCacheWithoutMapping() (restore func()) {
+	old := mapCache
+	mapCache = false
+	return func() { mapCache = old }
+}

@@ -1,0 +1,5 @@
+//go:build unix && !linux
+
+package frame
+
+const mapPopulate = 0

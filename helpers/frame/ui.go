@@ -1,0 +1,158 @@
+package frame
+
+import (
+	"fmt"
+	"html"
+	"strings"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+)
+
+// screen is where this package shows things in a notebook. Outside a
+// notebook, text goes to the Output writer instead.
+type screen interface {
+	notebook() bool
+	display(html string)
+	update(id, html string)
+	sync()
+}
+
+type gonbScreen struct{}
+
+func (gonbScreen) notebook() bool      { return gonbui.IsNotebook }
+func (gonbScreen) display(h string)    { gonbui.DisplayHTML(h) }
+func (gonbScreen) update(id, h string) { gonbui.UpdateHTML(id, h) }
+func (gonbScreen) sync()               { gonbui.Sync() }
+func newDisplayID() string             { return "replicalab-frame-" + gonbui.UniqueId() }
+
+// ui is replaced in tests by a recorder.
+var ui screen = gonbScreen{}
+
+// progress shows a transient progress bar in the notebook for loads slower
+// than settings.progressAfter, and settles into the summary when done.
+type progress struct {
+	s     *settings
+	start time.Time
+	id    string
+	last  time.Time
+}
+
+func newProgress(s *settings, start time.Time) *progress { return &progress{s: s, start: start} }
+
+func (p *progress) tick(rows int) {
+	if p.s.quiet || !ui.notebook() {
+		return
+	}
+	now := time.Now()
+	elapsed := now.Sub(p.start)
+	if elapsed < p.s.progressAfter || (p.id != "" && now.Sub(p.last) < progressEvery) {
+		return
+	}
+	if p.id == "" {
+		p.id = newDisplayID()
+	}
+	p.last = now
+	ui.update(p.id, progressHTML(rows, elapsed, p.s.limit))
+}
+
+func progressHTML(rows int, elapsed time.Duration, limit int) string {
+	lim := ""
+	if limit > 0 && limit < 1<<62 {
+		lim = " · limit " + thousands(limit)
+	}
+	return fmt.Sprintf(`<div class="replicalab-progress" style="font-family:monospace">`+
+		`<progress style="vertical-align:middle"></progress> loading: <b>%s</b> rows · %s rows/s · %.1f s%s</div>`,
+		thousands(rows), thousands(int(rate(rows, elapsed))), elapsed.Seconds(), lim)
+}
+
+// finish replaces the progress bar with html, or displays html when no bar
+// was shown; outside a notebook it writes text to the Output writer.
+func (p *progress) finish(htmlText, text string) {
+	if p.s.quiet {
+		return
+	}
+	if !ui.notebook() {
+		fmt.Fprintln(p.s.out, text)
+		return
+	}
+	if p.id != "" {
+		ui.update(p.id, htmlText)
+	} else {
+		ui.display(htmlText)
+	}
+	ui.sync()
+}
+
+func rate(rows int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(rows) / d.Seconds()
+}
+
+// thousands formats 1234567 as "1,234,567".
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// messageHTML renders the provenance line and warnings.
+func messageHTML(line, attrs string, warnings []string) string {
+	var b strings.Builder
+	b.WriteString(`<div class="replicalab-frame-source" ` + attrs + ` style="font-family:monospace;color:#1b5e20">` + html.EscapeString(line) + `</div>`)
+	for _, w := range warnings {
+		b.WriteString(`<div class="replicalab-frame-warning" style="font-family:monospace;color:#8a6d00">⚠ ` + html.EscapeString(w) + `</div>`)
+	}
+	return b.String()
+}
+
+func messageText(line string, warnings []string) string {
+	var b strings.Builder
+	b.WriteString(line)
+	for _, w := range warnings {
+		b.WriteString("\nwarning: " + w)
+	}
+	return b.String()
+}
+
+// ago says how long ago t was: "40 s ago", "75 min ago", "3 h ago", "2 days ago".
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s ago", int(d.Seconds()))
+	case d < 2*time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	default:
+		return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+	}
+}
+
+// shortDuration prints 90 min as "1h30m", 1 h as "1h".
+func shortDuration(d time.Duration) string {
+	s := d.Round(time.Second).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
