@@ -1,0 +1,87 @@
+package explore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// CountOptions adjust ExactCount.
+type CountOptions struct {
+	// Big is the estimated row count above which the result carries a warning (default 1,000,000).
+	Big int64
+	// Timeout is the statement timeout of the count (default 1 minute): a count reads the whole
+	// table on the replica.
+	Timeout time.Duration
+}
+
+// Counted is an exact row count.
+type Counted struct {
+	Table    string // schema.table
+	Rows     int64  // exact, as of the transaction's snapshot
+	Estimate int64  // the planner's estimate, -1 when never analyzed
+	Elapsed  time.Duration
+	Warning  string // set when the table is big (or of unknown size): the count scanned all of it
+}
+
+// ExactCount runs count(*) on one table: the only explore call that reads a whole table, so it
+// runs only when asked, with its own statement timeout, and warns about big tables.
+func ExactCount(ctx context.Context, q Querier, table string, o CountOptions) (Counted, error) {
+	if o.Big <= 0 {
+		o.Big = 1_000_000
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = time.Minute
+	}
+	var c Counted
+	err := readOnly(ctx, q, o.Timeout, func(tx pgx.Tx) error {
+		var schema, name string
+		var est float64
+		err := tx.QueryRow(ctx, `SELECT n.nspname, c.relname, c.reltuples::float8 FROM pg_class AS c
+			JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p', 'm', 'f', 'v')`, table).Scan(&schema, &name, &est)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("%w: expected a table or view named %q, found none", ErrNoTable, table)
+		}
+		if err != nil {
+			return fmt.Errorf("explore: looking up table %q: %w", table, err)
+		}
+		c.Table, c.Estimate = schema+"."+name, int64(math.Round(est))
+		if est < 0 {
+			c.Estimate = -1
+		}
+		start := time.Now()
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+qualified(schema, name)).Scan(&c.Rows); err != nil {
+			return fmt.Errorf("explore: counting the rows of %s (statement timeout %s): %w", c.Table, o.Timeout, err)
+		}
+		c.Elapsed = time.Since(start)
+		return nil
+	})
+	if err != nil {
+		return Counted{}, err
+	}
+	switch {
+	case c.Estimate < 0:
+		c.Warning = fmt.Sprintf("%s was never analyzed: its size was unknown before this count read all of it", c.Table)
+	case c.Estimate >= o.Big || c.Rows >= o.Big:
+		c.Warning = fmt.Sprintf("%s is big (≈ %s rows): this count read the whole table on the replica in %s; prefer the estimate",
+			c.Table, thousands(max(c.Estimate, c.Rows)), c.Elapsed.Round(time.Millisecond))
+	}
+	return c, nil
+}
+
+// String is "public.orders: 3,000 rows (exact; estimate ≈ 3,000)" plus the warning if any.
+func (c Counted) String() string {
+	est := "never analyzed"
+	if c.Estimate >= 0 {
+		est = "estimate ≈ " + thousands(c.Estimate)
+	}
+	s := fmt.Sprintf("%s: %s rows (exact; %s)", c.Table, thousands(c.Rows), est)
+	if c.Warning != "" {
+		s += "\nwarning: " + c.Warning
+	}
+	return s
+}

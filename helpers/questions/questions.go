@@ -1,0 +1,395 @@
+package questions
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/janpfeifer/gonb/gonbui"
+)
+
+// Question is one entry of the log.
+type Question struct {
+	ID       int       // Q1, Q2, ... in the order asked
+	Text     string    // the question, one line
+	For      string    // whom it is for: a team, a person
+	Asked    time.Time // date it was recorded
+	Source   string    // the query or table that prompted it; may span lines (SQL)
+	Answer   string    // "" while open; may span lines
+	Answered time.Time // date of the answer
+}
+
+// Open reports whether the question still waits for its answer.
+func (q Question) Open() bool { return q.Answer == "" }
+
+// Doc is the log file: free text before the first question (kept as written), then questions.
+type Doc struct {
+	Preamble  string
+	Questions []Question
+}
+
+// DefaultPreamble starts a new log.
+const DefaultPreamble = `# Questions log
+
+Questions raised while exploring the data: whom each is for, what prompted it, and its answer once
+known. Kept in the repository so that it is reviewed with the code and included in the report's
+appendix. Record with helpers/questions (Ask, Answer) or edit by hand in the same format.
+`
+
+// ErrNotFound is matched when an answer names a question the log does not have.
+var ErrNotFound = errors.New("questions: no such question")
+
+const dateLayout = "2006-01-02"
+
+var (
+	headRe  = regexp.MustCompile(`^## Q(\d+): ?(.*)$`)
+	fieldRe = regexp.MustCompile(`^- \*\*(For|Asked|Status|Prompted by):\*\* ?(.*)$`)
+)
+
+// Format writes the log as Markdown.
+func Format(w io.Writer, d Doc) error {
+	var b strings.Builder
+	pre := strings.TrimRight(d.Preamble, "\n")
+	if pre == "" {
+		pre = strings.TrimRight(DefaultPreamble, "\n")
+	}
+	b.WriteString(pre + "\n")
+	for _, q := range d.Questions {
+		fmt.Fprintf(&b, "\n## Q%d: %s\n\n", q.ID, oneLine(q.Text))
+		fmt.Fprintf(&b, "- **For:** %s\n", oneLine(q.For))
+		fmt.Fprintf(&b, "- **Asked:** %s\n", date(q.Asked))
+		if q.Open() {
+			b.WriteString("- **Status:** open\n")
+		} else {
+			fmt.Fprintf(&b, "- **Status:** answered %s\n", date(q.Answered))
+		}
+		src := strings.Trim(q.Source, "\n")
+		switch {
+		case src == "":
+		case !strings.Contains(src, "\n") && !strings.Contains(src, "`"):
+			fmt.Fprintf(&b, "- **Prompted by:** `%s`\n", src)
+		default:
+			fence := "```"
+			if strings.Contains(src, "```") {
+				fence = "~~~~~"
+			}
+			b.WriteString("- **Prompted by:**\n\n  " + fence + "sql\n")
+			for _, l := range strings.Split(src, "\n") {
+				b.WriteString(strings.TrimRight("  "+l, " ") + "\n")
+			}
+			b.WriteString("  " + fence + "\n")
+		}
+		if !q.Open() {
+			b.WriteString("\n**Answer:**\n\n")
+			for _, l := range strings.Split(strings.Trim(q.Answer, "\n"), "\n") {
+				if strings.HasPrefix(l, "#") || strings.HasPrefix(l, `\`) {
+					l = `\` + l // keep a "## Q..." line of an answer from starting a question
+				}
+				b.WriteString(l + "\n")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Parse reads a log written by Format (or by hand in the same format).
+func Parse(r io.Reader) (Doc, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Doc{}, fmt.Errorf("questions: reading the log: %w", err)
+	}
+	var d Doc
+	var pre []string
+	var q *Question
+	var answer []string
+	inAnswer, inSource := false, false
+	fence := ""
+	var source []string
+	flush := func() {
+		if q == nil {
+			return
+		}
+		q.Answer = strings.Trim(strings.Join(answer, "\n"), "\n")
+		d.Questions = append(d.Questions, *q)
+		q, answer, inAnswer = nil, nil, false
+	}
+	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	for n, l := range lines {
+		if inSource {
+			t := strings.TrimPrefix(l, "  ")
+			if t == fence {
+				q.Source = strings.Join(source, "\n")
+				inSource, source = false, nil
+				continue
+			}
+			source = append(source, t)
+			continue
+		}
+		if m := headRe.FindStringSubmatch(l); m != nil {
+			flush()
+			id, _ := strconv.Atoi(m[1])
+			q = &Question{ID: id, Text: m[2]}
+			continue
+		}
+		if q == nil {
+			pre = append(pre, l)
+			continue
+		}
+		if inAnswer {
+			if strings.HasPrefix(l, `\`) {
+				l = l[1:]
+			}
+			answer = append(answer, l)
+			continue
+		}
+		if l == "**Answer:**" {
+			inAnswer = true
+			continue
+		}
+		if m := fieldRe.FindStringSubmatch(l); m != nil {
+			v := m[2]
+			switch m[1] {
+			case "For":
+				q.For = v
+			case "Asked":
+				if q.Asked, err = parseDate(v); err != nil {
+					return Doc{}, fmt.Errorf("questions: line %d: Asked: %w", n+1, err)
+				}
+			case "Status":
+				if a, ok := strings.CutPrefix(v, "answered "); ok {
+					if q.Answered, err = parseDate(a); err != nil {
+						return Doc{}, fmt.Errorf("questions: line %d: Status: %w", n+1, err)
+					}
+				} else if v != "open" {
+					return Doc{}, fmt.Errorf("questions: line %d: Status: expected \"open\" or \"answered YYYY-MM-DD\", found %q", n+1, v)
+				}
+			case "Prompted by":
+				if v != "" {
+					q.Source = strings.TrimSuffix(strings.TrimPrefix(v, "`"), "`")
+				}
+			}
+			continue
+		}
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "```") || strings.HasPrefix(t, "~~~~~") {
+			fence = t[:3]
+			if strings.HasPrefix(t, "~~~~~") {
+				fence = "~~~~~"
+			}
+			inSource = true
+			continue
+		}
+	}
+	if inSource {
+		return Doc{}, fmt.Errorf("questions: Q%d: expected the closing %s of its query, found the end of the file", q.ID, fence)
+	}
+	flush()
+	d.Preamble = strings.TrimRight(strings.Join(pre, "\n"), "\n") + "\n"
+	return d, nil
+}
+
+func parseDate(s string) (time.Time, error) {
+	t, err := time.Parse(dateLayout, strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("expected a date YYYY-MM-DD, found %q", s)
+	}
+	return t, nil
+}
+
+func date(t time.Time) string {
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return t.Format(dateLayout)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Log is a questions log file.
+type Log struct {
+	Path string
+	now  func() time.Time
+}
+
+// At returns the log kept in the file at path (created at the first Ask).
+func At(path string) *Log { return &Log{Path: path, now: time.Now} }
+
+// DefaultFile is where the repository keeps its log, relative to its root.
+const DefaultFile = "notebooks/questions.md"
+
+// Default returns the repository's log: $REPLICALAB_QUESTIONS if set, else DefaultFile under
+// $REPLICALAB_REPO (set by the kernel), else under the folder holding go.mod found by walking up
+// from the working folder.
+func Default() (*Log, error) {
+	if p := os.Getenv("REPLICALAB_QUESTIONS"); p != "" {
+		return At(p), nil
+	}
+	root := os.Getenv("REPLICALAB_REPO")
+	if root == "" {
+		dir, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("questions: finding the repository: %w", err)
+		}
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				root = dir
+				break
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return nil, errors.New("questions: expected REPLICALAB_REPO or a go.mod above the working folder, found neither (set REPLICALAB_QUESTIONS to the log's path)")
+			}
+			dir = parent
+		}
+	}
+	return At(filepath.Join(root, DefaultFile)), nil
+}
+
+// Read returns the log's content; a missing file is an empty log.
+func (l *Log) Read() (Doc, error) {
+	f, err := os.Open(l.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return Doc{Preamble: DefaultPreamble}, nil
+	}
+	if err != nil {
+		return Doc{}, fmt.Errorf("questions: opening %s: %w", l.Path, err)
+	}
+	defer f.Close()
+	d, err := Parse(f)
+	if err != nil {
+		return Doc{}, fmt.Errorf("%s: %w", l.Path, err)
+	}
+	return d, nil
+}
+
+func (l *Log) write(d Doc) error {
+	if err := os.MkdirAll(filepath.Dir(l.Path), 0o755); err != nil {
+		return fmt.Errorf("questions: creating the log's folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(l.Path), ".questions-*.md")
+	if err != nil {
+		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := Format(tmp, d); err != nil {
+		tmp.Close()
+		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
+	}
+	if err := os.Rename(tmp.Name(), l.Path); err != nil {
+		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
+	}
+	return nil
+}
+
+func (l *Log) today() time.Time {
+	now := time.Now
+	if l.now != nil {
+		now = l.now
+	}
+	t := now()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// Ask records a question for someone, with the query or table that prompted it, and returns it
+// with its number. text and forWhom are required.
+func (l *Log) Ask(text, forWhom, source string) (Question, error) {
+	if strings.TrimSpace(text) == "" || strings.TrimSpace(forWhom) == "" {
+		return Question{}, fmt.Errorf("questions: expected a question and whom it is for, found text %q and for %q", text, forWhom)
+	}
+	d, err := l.Read()
+	if err != nil {
+		return Question{}, err
+	}
+	id := 1
+	for _, q := range d.Questions {
+		id = max(id, q.ID+1)
+	}
+	q := Question{ID: id, Text: oneLine(text), For: oneLine(forWhom), Asked: l.today(), Source: strings.Trim(source, "\n")}
+	d.Questions = append(d.Questions, q)
+	return q, l.write(d)
+}
+
+// Answer records the answer to question id (replacing an earlier answer).
+func (l *Log) Answer(id int, answer string) (Question, error) {
+	if strings.TrimSpace(answer) == "" {
+		return Question{}, fmt.Errorf("questions: expected an answer for Q%d, found an empty one", id)
+	}
+	d, err := l.Read()
+	if err != nil {
+		return Question{}, err
+	}
+	for i := range d.Questions {
+		if d.Questions[i].ID == id {
+			d.Questions[i].Answer = strings.Trim(answer, "\n")
+			d.Questions[i].Answered = l.today()
+			return d.Questions[i], l.write(d)
+		}
+	}
+	return Question{}, fmt.Errorf("%w: expected Q%d in %s, found %d questions", ErrNotFound, id, l.Path, len(d.Questions))
+}
+
+// List returns every question, in order.
+func (l *Log) List() ([]Question, error) {
+	d, err := l.Read()
+	return d.Questions, err
+}
+
+// HTML renders the questions as a table (open ones first), escaped.
+func HTML(qs []Question) string {
+	var b strings.Builder
+	open := 0
+	for _, q := range qs {
+		if q.Open() {
+			open++
+		}
+	}
+	fmt.Fprintf(&b, "<p><b>%d questions</b>, %d open.</p><table><thead><tr><th>#</th><th>question</th><th>for</th><th>asked</th><th>prompted by</th><th>answer</th></tr></thead><tbody>", len(qs), open)
+	for _, pass := range []bool{true, false} {
+		for _, q := range qs {
+			if q.Open() != pass {
+				continue
+			}
+			ans := "<i>open</i>"
+			if !q.Open() {
+				ans = html.EscapeString(q.Answer) + " <small>(" + date(q.Answered) + ")</small>"
+			}
+			fmt.Fprintf(&b, "<tr><td>Q%d</td><td>%s</td><td>%s</td><td>%s</td><td><pre>%s</pre></td><td>%s</td></tr>",
+				q.ID, html.EscapeString(q.Text), html.EscapeString(q.For), date(q.Asked), html.EscapeString(q.Source), ans)
+		}
+	}
+	b.WriteString("</tbody></table>")
+	return b.String()
+}
+
+// Show displays the log's questions in the notebook, or writes the HTML to w outside one (nil:
+// stdout).
+func (l *Log) Show(w io.Writer) error {
+	qs, err := l.List()
+	if err != nil {
+		return err
+	}
+	if gonbui.IsNotebook {
+		gonbui.DisplayHTML(HTML(qs))
+		gonbui.Sync()
+		return nil
+	}
+	if w == nil {
+		w = os.Stdout
+	}
+	_, err = fmt.Fprintln(w, HTML(qs))
+	return err
+}
