@@ -177,7 +177,7 @@ func (ov *Overview) HTML() string {
 		}
 	}
 	fmt.Fprintf(&b, `<div class="replicalab-overview"><p><b>%d tables</b>, %s on disk. Row counts are planner estimates `+
-		`(pg_class.reltuples), not counts; use explore.Count for an exact count.`, len(ov.Tables), humanBytes(total))
+		`(pg_class.reltuples), not counts; use explore.ExactCount for an exact count.`, len(ov.Tables), humanBytes(total))
 	if never > 0 {
 		fmt.Fprintf(&b, ` %d never analyzed: their row count is unknown, not zero.`, never)
 	}

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -63,6 +64,97 @@ func TestFlow(t *testing.T) {
 		l.timing("warm cell using the helpers (s)", time.Since(start))
 	})
 
+	t.Run("a DataFrame as an HTML table and a chart inline", func(t *testing.T) {
+		l.t = t
+		idx := l.runNewCell("import (\n\t\"github.com/replicalab/replicalab/helpers/chart\"\n\t\"github.com/replicalab/replicalab/helpers/frame\"\n)\n\n%%\n" +
+			"ctx := context.Background()\ndb := replica.OpenOrExit(ctx)\ndefer db.Close()\n" +
+			"res, err := frame.Load(ctx, db, \"SELECT status::text AS status, count(*) AS orders FROM orders GROUP BY 1 ORDER BY 1\", frame.NoCache())\n" +
+			"if err != nil { fmt.Println(err); return }\nres.Show()\n" +
+			"all, err := frame.Query(ctx, db, \"SELECT status::text AS status FROM orders\", frame.NoCache(), frame.Quiet())\n" +
+			"if err != nil { fmt.Println(err); return }\np, err := chart.Bar(all, \"status\")\nif err != nil { fmt.Println(err); return }\nchart.Show(p)")
+		out := l.cellOutput(idx, 2*time.Minute)
+		statuses := l.replicaCount(`SELECT count(DISTINCT status) FROM orders`)
+		var shape string
+		js := fmt.Sprintf(`(() => { const c = nbPanel().content.widgets[%d], t = c.node.querySelector('.jp-OutputArea table');
+			if (!t) return '';
+			const heads = [...t.querySelectorAll('th')].map(th => th.innerText.trim()).join('|');
+			const rows = t.querySelectorAll('tbody tr').length;
+			const img = c.node.querySelector('.jp-OutputArea img, .jp-OutputArea svg');
+			return JSON.stringify({heads, rows, chart: !!img, w: img ? img.getBoundingClientRect().width : 0}); })()`, idx)
+		if err := l.eval(js, &shape); err != nil || shape == "" {
+			l.screenshot("7-no-table")
+			t.Fatalf("no HTML table in the output (%v): %q", err, out)
+		}
+		var got struct {
+			Heads string
+			Rows  int
+			Chart bool
+			W     float64
+		}
+		_ = json.Unmarshal([]byte(shape), &got)
+		if !strings.Contains(got.Heads, "status") || !strings.Contains(got.Heads, "orders") || got.Rows != statuses {
+			t.Errorf("table has headers %q and %d rows, want status/orders and %d rows", got.Heads, got.Rows, statuses)
+		}
+		if !got.Chart || got.W < 200 {
+			t.Errorf("no inline chart (found %v, %.0f px wide)", got.Chart, got.W)
+		}
+		if !strings.Contains(out, fmt.Sprintf("%d rows × 2 columns", statuses)) {
+			t.Errorf("the table's provenance line is missing: %q", out)
+		}
+		l.screenshotCell(idx, "7-dataframe-and-chart")
+	})
+
+	t.Run("a long load shows a progress bar that settles into a summary", func(t *testing.T) {
+		l.t = t
+		idx := l.runNewCell("%%\nctx := context.Background()\ndb := replica.OpenOrExit(ctx)\ndefer db.Close()\n" +
+			"res, err := frame.Load(ctx, db, \"SELECT g, pg_sleep(0.001) IS NULL AS slept FROM generate_series(1, 3000) AS g\", frame.NoCache(), frame.ProgressAfter(200*time.Millisecond))\n" +
+			"if err != nil { fmt.Println(err); return }\nfmt.Println(\"loaded\", res.Rows)")
+		var during string
+		js := fmt.Sprintf(`(() => { const c = nbPanel().content.widgets[%d]; if (!c) return '';
+			const p = c.node.querySelector('.jp-OutputArea progress'); return p ? p.parentElement.innerText : ''; })()`, idx)
+		if err := l.poll(time.Minute, js, &during); err != nil {
+			l.screenshot("8-no-progress")
+			t.Fatalf("no progress bar while the load ran: %v", err)
+		}
+		l.screenshotCell(idx, "8-progress-bar")
+		if !strings.Contains(during, "rows/s") {
+			t.Errorf("the progress bar says %q; want rows so far and rows/s", during)
+		}
+		out := l.cellOutput(idx, 2*time.Minute)
+		var left bool
+		_ = l.eval(fmt.Sprintf(`!!nbPanel().content.widgets[%d].node.querySelector('.jp-OutputArea progress')`, idx), &left)
+		if left || !strings.Contains(out, "3,000 rows × 2 columns") || !strings.Contains(out, "loaded 3000") {
+			t.Errorf("after the load: progress bar left=%v, output %q; want the summary line", left, out)
+		}
+	})
+
+	t.Run("the explore picker reacts to a selection", func(t *testing.T) {
+		l.t = t
+		idx := l.runNewCell("import \"github.com/replicalab/replicalab/helpers/explore\"\n\n%%\n" +
+			"ctx := context.Background()\ndb := replica.OpenOrExit(ctx)\ndefer db.Close()\n" +
+			"explore.Pick(ctx, db, explore.PickerOptions{Initial: \"public.companies\", Connect: time.Minute})")
+		sel := fmt.Sprintf(`nbPanel().content.widgets[%d].node.querySelector('.jp-OutputArea select')`, idx)
+		var ready string
+		if err := l.poll(time.Minute, fmt.Sprintf(`(() => { const s = %s; return s ? s.value : ''; })()`, sel), &ready); err != nil {
+			l.screenshot("9-no-picker")
+			t.Fatalf("the table picker did not appear: %v", err)
+		}
+		if err := l.eval(fmt.Sprintf(`(() => { const s = %s; s.value = 'public.orders'; s.dispatchEvent(new Event('change')); return true; })()`, sel), new(bool)); err != nil {
+			t.Fatal(err)
+		}
+		var detail string
+		if err := l.poll(time.Minute, fmt.Sprintf(`(() => { const t = nbPanel().content.widgets[%d].node.querySelector('.jp-OutputArea').innerText;
+			return t.includes('order_number') && t.includes('shipping_address') ? t : ''; })()`, idx), &detail); err != nil {
+			l.screenshot("9-picker-no-detail")
+			t.Fatalf("choosing public.orders did not show its detail: %v", err)
+		}
+		l.screenshotCell(idx, "9-explore-picker")
+		if err := l.run(30*time.Second, chromedp.Click(chromedp.CSS(`jp-button[data-command="notebook:interrupt-kernel"], button[data-command="notebook:interrupt-kernel"]`))); err != nil {
+			t.Fatal(err)
+		}
+		l.cellOutput(idx, time.Minute)
+	})
+
 	t.Run("failing cell shows a clear error", func(t *testing.T) {
 		l.t = t
 		idx := l.runNewCell("%%\nfmt.Println(undefinedThing)")
@@ -76,7 +168,7 @@ func TestFlow(t *testing.T) {
 		if err := l.eval(js, &errShown); err != nil || !errShown {
 			t.Errorf("the error is not rendered as an error output (err=%v)", err)
 		}
-		l.screenshot("3-failing-cell")
+		l.screenshotCell(idx, "3-failing-cell")
 	})
 
 	t.Run("interrupt from the toolbar stops the query on the server", func(t *testing.T) {
@@ -135,7 +227,7 @@ func TestFlow(t *testing.T) {
 			_ = l.poll(6*time.Second, visible(".jp-Completer"), &items)
 		}
 		l.timing("completion answered after (s)", time.Since(start))
-		l.screenshot("5-completion")
+		l.screenshotCell(idx, "5-completion")
 		if !regexp.MustCompile(`\bOpen\b`).MatchString(items) {
 			t.Fatalf("completion after replica.Ope offered %q, want Open / OpenWith", items)
 		}
@@ -156,7 +248,7 @@ func TestFlow(t *testing.T) {
 			}
 			_ = l.poll(6*time.Second, visible(".jp-Tooltip"), &help)
 		}
-		l.screenshot("6-contextual-help")
+		l.screenshotCell(idx, "6-contextual-help")
 		if !strings.Contains(help, "func replica.Open") {
 			t.Errorf("contextual help on replica.Ope shows %q, want the documentation of Open", help)
 		}

@@ -378,6 +378,14 @@ func (l *lab) cellOutput(idx int, timeout time.Duration) string {
 	return v.Text
 }
 
+// screenshotCell scrolls cell idx into view, then takes a screenshot.
+func (l *lab) screenshotCell(idx int, name string) string {
+	var ok bool
+	_ = l.eval(fmt.Sprintf(`(() => { const c = nbPanel().content.widgets[%d]; c.node.scrollIntoView({block: 'start'}); return true; })()`, idx), &ok)
+	time.Sleep(300 * time.Millisecond)
+	return l.screenshot(name)
+}
+
 // screenshot saves the page as data/e2e/<name>.png.
 func (l *lab) screenshot(name string) string {
 	ctx, cancel := context.WithTimeout(l.ctx, 30*time.Second)
