@@ -407,3 +407,17 @@ func TestTimeCountsSQLAgreesWithGo(t *testing.T) {
 		})
 	}
 }
+
+// A Range without Bins used to give thousands of zero-width-step bins (a 3.5 MB SVG).
+func TestSQLBinsWithRangeOnly(t *testing.T) {
+	b := sqlBins(0, 38849.86, 0, true, false)
+	if b.n != 30 || b.start != 0 || math.Abs(b.end-38849.86) > 1e-6 || b.width <= 0 {
+		t.Fatalf("Range(0, 38849.86) without Bins gave %+v, want 30 equal bins over exactly the range", b)
+	}
+	if b := sqlBins(0, 100, 12, true, false); b.n != 12 {
+		t.Errorf("Bins(12) gave %d bins", b.n)
+	}
+	if b := sqlBins(0, 100, 0, false, false); b.n < 10 || b.n > 60 {
+		t.Errorf("no Range, no Bins gave %d bins, want about 30", b.n)
+	}
+}

@@ -151,11 +151,7 @@ func histogramSQL(ctx context.Context, q Querier, query string, o *options) (sql
 			return h, fmt.Errorf("chart: %s: range of %q: %w", fn, name, err)
 		}
 	}
-	if o.hasRange || o.bins > 0 {
-		h.bins = chooseBinsK(lo, hi, o.bins, 0, integer)
-	} else {
-		h.bins = chooseBinsK(lo, hi, 0, 30, integer)
-	}
+	h.bins = sqlBins(lo, hi, o.bins, o.hasRange, integer)
 	// One width_bucket over thresholds that also sort out -Infinity, values
 	// below and above the bins, +Infinity and NaN (the largest float8):
 	//   1: -Inf   2: below   3..n+2: bins   n+3: the last edge   n+4: above
@@ -374,4 +370,17 @@ func timeCountsSQL(ctx context.Context, q Querier, query string, o *options) (sq
 		return t, fmt.Errorf("chart: %s: buckets of %q: %w", fn, name, err)
 	}
 	return t, nil
+}
+
+// sqlBins chooses the bins of a server-side histogram: Bins if given (over Range or the data's
+// range); with only Range, 30 equal bins spanning exactly that range; otherwise round bins, about 30.
+func sqlBins(lo, hi float64, n int, hasRange, integer bool) bins {
+	switch {
+	case n > 0:
+		return chooseBinsK(lo, hi, n, 0, integer)
+	case hasRange:
+		return chooseBinsK(lo, hi, 30, 0, integer)
+	default:
+		return chooseBinsK(lo, hi, 0, 30, integer)
+	}
 }

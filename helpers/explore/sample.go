@@ -6,6 +6,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 	"github.com/jackc/pgx/v5"
 	"github.com/replicalab/replicalab/helpers/frame"
@@ -38,9 +39,20 @@ func SampleRows(ctx context.Context, q Querier, table string, o SampleOptions) (
 	}
 	var h string
 	err = readOnly(ctx, q, o.Timeout, func(tx pgx.Tx) error {
-		df, err := frame.Sample(ctx, tx, d.Table.String(), fraction, frame.Limit(o.Rows), frame.NoCache(), frame.Quiet())
-		if err != nil {
-			return fmt.Errorf("explore: sampling %s: %w", d.Table, err)
+		// SYSTEM sampling picks whole pages: a small table has so few that a small fraction often
+		// picks none. Then ask for ten times more, and finally all pages (the cap still ends the read
+		// after o.Rows rows, so a big table is never read whole).
+		var df dataframe.DataFrame
+		for {
+			var err error
+			df, err = frame.Sample(ctx, tx, d.Table.String(), fraction, frame.Limit(o.Rows), frame.NoCache(), frame.Quiet())
+			if err != nil {
+				return fmt.Errorf("explore: sampling %s: %w", d.Table, err)
+			}
+			if df.Nrow() > 0 || fraction >= 1 {
+				break
+			}
+			fraction = math.Min(1, fraction*10)
 		}
 		if !o.ShowPersonal && df.Nrow() > 0 {
 			for _, c := range d.Columns {
