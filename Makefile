@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook check-notebooks report setup go-check postgres graphviz chromium venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook check-notebooks report new setup go-check postgres graphviz chromium venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -102,6 +102,10 @@ kernel-status: ## Show the kernel's tools, kernelspec and what is missing
 
 hooks: ## Install the git pre-commit hook (strips notebook outputs and secrets)
 	@if [ -d scripts/hook ] && [ -d .git ]; then $(GO) run ./scripts/hook install; fi
+
+new: ## Start a notebook from a template: make new NAME=orders-by-region [FROM=6.0] [INITIALS=ab]
+	@test -n "$(NAME)" || { echo "usage: make new NAME=<description> [FROM=5.0] [INITIALS=ab]"; exit 2; }
+	$(GO) run ./scripts/newnb --name "$(NAME)" $(if $(FROM),--from "$(FROM)") $(if $(INITIALS),--initials "$(INITIALS)")
 
 report: ## Export a notebook as a self-contained HTML report: make report NB=notebooks/6.0-partial-results.ipynb [EXECUTE=1] [PDF=1]
 	@test -n "$(NB)" || { echo "usage: make report NB=notebooks/<name>.ipynb [EXECUTE=1] [PDF=1]"; exit 2; }
