@@ -13,4 +13,6 @@ import (
 	"github.com/replicalab/replicalab/internal/kernelspec"
 )
 
-func main() { os.Exit(kernelspec.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+func main() {
+	os.Exit(kernelspec.Run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}

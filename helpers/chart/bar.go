@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/text"
@@ -82,7 +84,7 @@ func topN(ts []tally, n int) (kept []tally, other tally, hasOther bool) {
 	if len(ts) <= n {
 		return ts, tally{}, false
 	}
-	other = tally{label: fmt.Sprintf("other (%s values)", thousands(len(ts)-n))}
+	other = tally{label: fmt.Sprintf("other (%s values)", numfmt.Int(len(ts)-n))}
 	for _, t := range ts[n:] {
 		other.n += t.n
 	}
@@ -126,9 +128,9 @@ func bar(c column, o *options) (*plot.Plot, error) {
 	p.Add(b)
 	nominal(&p.Y, labels)
 	p.X.Min = 0
-	extra := fmt.Sprintf("%s distinct", thousands(len(ts)))
+	extra := fmt.Sprintf("%s distinct", numfmt.Int(len(ts)))
 	if hasOther {
-		extra += fmt.Sprintf("; top %d shown, %s rows in other", len(kept), thousands(s.Other))
+		extra += fmt.Sprintf("; top %d shown, %s rows in other", len(kept), numfmt.Int(s.Other))
 	}
 	p = finish(p, s, extra)
 	resize(p, defaultWidth, vg.Length(math.Max(3, math.Min(14, 1.3+0.32*float64(n))))*vg.Inch)

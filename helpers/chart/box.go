@@ -6,6 +6,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -77,7 +79,7 @@ func Box(df dataframe.DataFrame, value string, opts ...Option) (*plot.Plot, erro
 		names = append(names, other.label)
 		data = append(data, pooled)
 		s.Other = int(other.n)
-		extra = fmt.Sprintf("top %d of %s %s shown, the rest pooled in other", len(kept), thousands(len(ts)), g.name)
+		extra = fmt.Sprintf("top %d of %s %s shown, the rest pooled in other", len(kept), numfmt.Int(len(ts)), g.name)
 	}
 	return drawBoxes(title, g.name, value, names, data, hasOther, s, extra), nil
 }
@@ -105,7 +107,7 @@ func drawBoxes(title, xlabel, ylabel string, names []string, data [][]float64, h
 	rotateIfCrowded(&p.X, labels, defaultWidth-1.2*vg.Inch)
 	parts := []string{extra}
 	if outliers > drawn {
-		parts = append(parts, fmt.Sprintf("%s of %s outliers drawn", thousands(drawn), thousands(outliers)))
+		parts = append(parts, fmt.Sprintf("%s of %s outliers drawn", numfmt.Int(drawn), numfmt.Int(outliers)))
 	}
 	parts = append(parts, "whiskers 1.5 IQR")
 	return finish(p, s, parts...)

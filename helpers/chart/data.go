@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 )
@@ -42,7 +44,7 @@ func (d Dropped) String() string {
 		what string
 	}{{d.NULL, "NULL"}, {d.NaN, "NaN"}, {d.Inf, "Inf"}} {
 		if p.n > 0 {
-			parts = append(parts, thousands(p.n)+" "+p.what)
+			parts = append(parts, numfmt.Int(p.n)+" "+p.what)
 		}
 	}
 	if len(parts) == 0 {
@@ -269,22 +271,4 @@ func pairs(x, y column) (xs, ys []float64, rows []int, d Dropped) {
 		}
 	}
 	return xs, ys, rows, d
-}
-
-// thousands formats n with comma separators: 1234567 → "1,234,567".
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

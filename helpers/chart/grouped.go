@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -143,7 +145,7 @@ func groupedSums(df dataframe.DataFrame, cats column, values []string, o *option
 		for j := range values {
 			g.sums[j] = append(g.sums[j], other[j])
 		}
-		extra = fmt.Sprintf("top %d of %s %s shown, the rest in other", o.top, thousands(len(order)), cats.name)
+		extra = fmt.Sprintf("top %d of %s %s shown, the rest in other", o.top, numfmt.Int(len(order)), cats.name)
 	}
 	ylabel := "sum"
 	if len(values) == 1 {
@@ -236,10 +238,10 @@ func groupedCounts(df dataframe.DataFrame, cats column, o *options) (*plot.Plot,
 	}
 	var extra []string
 	if hasOtherC {
-		extra = append(extra, fmt.Sprintf("top %d of %s %s shown", len(keptC), thousands(len(catT)), cats.name))
+		extra = append(extra, fmt.Sprintf("top %d of %s %s shown", len(keptC), numfmt.Int(len(catT)), cats.name))
 	}
 	if hasOtherG {
-		extra = append(extra, fmt.Sprintf("top %d of %s %s coloured", len(keptG), thousands(len(grpT)), grp.name))
+		extra = append(extra, fmt.Sprintf("top %d of %s %s coloured", len(keptG), numfmt.Int(len(grpT)), grp.name))
 	}
 	p := drawGrouped(title, cats.name, "count", g, s, strings.Join(extra, "; "))
 	p.Y.Tick.Marker = NumberTicks{Integer: true}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -106,7 +108,7 @@ func outOfRangeNote(n int, o *options) string {
 	if n == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%s outside [%s, %s] not shown", thousands(n), formatValue(o.lo), formatValue(o.hi))
+	return fmt.Sprintf("%s outside [%s, %s] not shown", numfmt.Int(n), formatValue(o.lo), formatValue(o.hi))
 }
 
 func minMax(vs []float64) (lo, hi float64) {
@@ -245,11 +247,11 @@ func noData(title, what string, s Stats) (*plot.Plot, error) {
 	case s.Rows == 0:
 		reason = "no rows"
 	case s.OutOfRange > 0:
-		reason = fmt.Sprintf("all %s values are dropped or outside the range", thousands(s.Rows))
+		reason = fmt.Sprintf("all %s values are dropped or outside the range", numfmt.Int(s.Rows))
 	case s.Dropped.NaN == 0 && s.Dropped.Inf == 0:
-		reason = fmt.Sprintf("all %s values are NULL", thousands(s.Rows))
+		reason = fmt.Sprintf("all %s values are NULL", numfmt.Int(s.Rows))
 	default:
-		reason = fmt.Sprintf("all %s values are NULL, NaN or Inf", thousands(s.Rows))
+		reason = fmt.Sprintf("all %s values are NULL, NaN or Inf", numfmt.Int(s.Rows))
 	}
 	return emptyPlot(title, "Nothing to draw: "+reason, s), fmt.Errorf("%w: %s: %s", ErrNoData, what, reason)
 }

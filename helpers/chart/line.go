@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -122,7 +124,7 @@ func lineChart(df dataframe.DataFrame, fn string, xc column, ys []string, isTime
 				left += int(t.n)
 			}
 			s.Other += left
-			extra = fmt.Sprintf("%d of %s %s shown, %s rows of the others left out", len(kept), thousands(len(ts)), o.by, thousands(left))
+			extra = fmt.Sprintf("%d of %s %s shown, %s rows of the others left out", len(kept), numfmt.Int(len(ts)), o.by, numfmt.Int(left))
 		}
 	}
 	return drawLines(title, xc, ss, ylabel, isTime, o, s, extra)
@@ -205,7 +207,7 @@ func drawLines(title string, xc column, ss []line, ylabel string, isTime bool, o
 		notes = append(notes, extra)
 	}
 	if thinned {
-		notes = append(notes, fmt.Sprintf("long lines thinned to %s points keeping each slice's extremes", thousands(maxLinePoints)))
+		notes = append(notes, fmt.Sprintf("long lines thinned to %s points keeping each slice's extremes", numfmt.Int(maxLinePoints)))
 	}
 	return finish(p, s, notes...), nil
 }

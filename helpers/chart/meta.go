@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"github.com/replicalab/replicalab/internal/numfmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ func StatsOf(p *plot.Plot) (Stats, bool) {
 
 // finish writes the note, adds it under the title and records the stats.
 func finish(p *plot.Plot, s Stats, extra ...string) *plot.Plot {
-	parts := []string{"n = " + thousands(s.N)}
+	parts := []string{"n = " + numfmt.Int(s.N)}
 	if d := s.Dropped.String(); d != "" {
 		parts = append(parts, d)
 	}

@@ -5,6 +5,8 @@ import (
 	"image/color"
 	"math/rand/v2"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -70,7 +72,7 @@ func scatter(xc, yc column, g *column, o *options) (*plot.Plot, error) {
 		keep := sample(len(xs), o.maxPoints)
 		xs, ys, rows = pick(xs, keep), pick(ys, keep), pickInt(rows, keep)
 		s.Shown = len(keep)
-		extra = append(extra, fmt.Sprintf("showing a random %s of %s points", thousands(s.Shown), thousands(s.N)))
+		extra = append(extra, fmt.Sprintf("showing a random %s of %s points", numfmt.Int(s.Shown), numfmt.Int(s.N)))
 	}
 	p := newPlot(title, xc.name, yc.name, true, true)
 	shown := len(xs)
@@ -131,7 +133,7 @@ func scatter(xc, yc column, g *column, o *options) (*plot.Plot, error) {
 	}
 	if hasOther {
 		s.Other = int(other.n)
-		extra = append(extra, fmt.Sprintf("%s rows in other %s", thousands(s.Other), g.name))
+		extra = append(extra, fmt.Sprintf("%s rows in other %s", numfmt.Int(s.Other), g.name))
 	}
 	// Other first, underneath; then the groups from the most common, so the
 	// rarest are drawn last, on top, and stay visible.

@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"github.com/replicalab/replicalab/internal/numfmt"
 	"image/color"
 	"math"
 	"strconv"
@@ -201,7 +202,7 @@ func formatNumber(v, step float64) string {
 	if err != nil {
 		return txt
 	}
-	out := thousands(n)
+	out := numfmt.Int(n)
 	if neg {
 		out = "−" + out // a true minus sign reads better than a hyphen
 	}
@@ -214,7 +215,7 @@ func formatNumber(v, step float64) string {
 // formatValue formats a data value (a bin edge, a count) compactly.
 func formatValue(v float64) string {
 	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return thousands(int(v))
+		return numfmt.Int(int(v))
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64)
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -89,7 +91,7 @@ func betweenNote(n int, o *options) string {
 		return ""
 	}
 	const layout = "2006-01-02 15:04"
-	return fmt.Sprintf("%s outside %s to %s not shown", thousands(n), o.from.In(o.loc).Format(layout), o.to.In(o.loc).Format(layout))
+	return fmt.Sprintf("%s outside %s to %s not shown", numfmt.Int(n), o.from.In(o.loc).Format(layout), o.to.In(o.loc).Format(layout))
 }
 
 // timeBins lists every bucket from the one holding from to the one holding
@@ -111,7 +113,7 @@ const maxTimeBuckets = 100_000
 // from to the one holding to, empty ones at zero.
 func drawTimeCounts(name string, unit Unit, o *options, from, to time.Time, counts map[int64]float64, s Stats, extras ...string) (*plot.Plot, error) {
 	if n := to.Sub(from) / unit.approx(); n > maxTimeBuckets {
-		return nil, fmt.Errorf("chart: time counts of %q: expected at most %s buckets, found about %s %ss: choose a coarser Every", name, thousands(maxTimeBuckets), thousands(int(n)), unit)
+		return nil, fmt.Errorf("chart: time counts of %q: expected at most %s buckets, found about %s %ss: choose a coarser Every", name, numfmt.Int(maxTimeBuckets), numfmt.Int(int(n)), unit)
 	}
 	title := "Rows per " + string(unit)
 	p := newPlot(title, name+" ("+zoneName(o.loc, from)+")", "count", false, true)

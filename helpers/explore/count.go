@@ -7,6 +7,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -68,7 +70,7 @@ func ExactCount(ctx context.Context, q Querier, table string, o CountOptions) (C
 		c.Warning = fmt.Sprintf("%s was never analyzed: its size was unknown before this count read all of it", c.Table)
 	case c.Estimate >= o.Big || c.Rows >= o.Big:
 		c.Warning = fmt.Sprintf("%s is big (≈ %s rows): this count read the whole table on the replica in %s; prefer the estimate",
-			c.Table, thousands(max(c.Estimate, c.Rows)), c.Elapsed.Round(time.Millisecond))
+			c.Table, numfmt.Int(max(c.Estimate, c.Rows)), c.Elapsed.Round(time.Millisecond))
 	}
 	return c, nil
 }
@@ -77,9 +79,9 @@ func ExactCount(ctx context.Context, q Querier, table string, o CountOptions) (C
 func (c Counted) String() string {
 	est := "never analyzed"
 	if c.Estimate >= 0 {
-		est = "estimate ≈ " + thousands(c.Estimate)
+		est = "estimate ≈ " + numfmt.Int(c.Estimate)
 	}
-	s := fmt.Sprintf("%s: %s rows (exact; %s)", c.Table, thousands(c.Rows), est)
+	s := fmt.Sprintf("%s: %s rows (exact; %s)", c.Table, numfmt.Int(c.Rows), est)
 	if c.Warning != "" {
 		s += "\nwarning: " + c.Warning
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -317,13 +319,13 @@ func (s *Stats) DistinctText() string {
 	case s.NDistinct == -1:
 		return "unique (every row distinct)"
 	case s.NDistinct < 0 && s.Distinct >= 0:
-		return fmt.Sprintf("≈ %.0f%% of rows (≈ %s)", -s.NDistinct*100, thousands(s.Distinct))
+		return fmt.Sprintf("≈ %.0f%% of rows (≈ %s)", -s.NDistinct*100, numfmt.Int(s.Distinct))
 	case s.NDistinct < 0:
 		return fmt.Sprintf("≈ %.0f%% of rows", -s.NDistinct*100)
 	case s.NDistinct == 0:
 		return "unknown"
 	default:
-		return "≈ " + thousands(s.Distinct)
+		return "≈ " + numfmt.Int(s.Distinct)
 	}
 }
 

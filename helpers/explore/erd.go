@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -253,7 +255,7 @@ func (g *Graph) DOT() string {
 	for _, n := range g.Nodes {
 		est := "rows unknown (never analyzed)"
 		if n.Estimate >= 0 {
-			est = "≈ " + thousands(n.Estimate) + " rows"
+			est = "≈ " + numfmt.Int(n.Estimate) + " rows"
 		}
 		keys := ""
 		if len(n.Keys) > 0 {
@@ -434,7 +436,7 @@ func (g *Graph) LayeredSVG() string {
 		x, y := xy(i)
 		est := "rows unknown"
 		if n.Estimate >= 0 {
-			est = "≈ " + thousands(n.Estimate) + " rows"
+			est = "≈ " + numfmt.Int(n.Estimate) + " rows"
 		}
 		fmt.Fprintf(&b, `<g id="%s" class="node"><title>%s</title><rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" rx="3" fill="#f5f8fc" stroke="#4c78a8"/>`+
 			`<text x="%.1f" y="%.1f" font-size="11" font-weight="bold">%s</text><text x="%.1f" y="%.1f" font-size="9" fill="#555">%s</text></g>`,

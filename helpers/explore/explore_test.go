@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -256,6 +257,10 @@ func TestExploringSendsFewStatementsAndReadsNoTable(t *testing.T) {
 		}
 		return total, scans
 	}
+	// Warm the pool first: a new connection's own set-up statements would be counted otherwise.
+	if _, err := explore.Describe(ctx, db, "orders", explore.DetailOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	var detailStatements []int64
 	for _, table := range []string{"orders", "audit_log", "companies"} { // 17, 6 and 14 columns
 		total, scans := measure(func() {
@@ -271,7 +276,9 @@ func TestExploringSendsFewStatementsAndReadsNoTable(t *testing.T) {
 			t.Errorf("describing %s sent %d statements: want at most 9 (catalog queries plus transaction control)", table, total)
 		}
 	}
-	if detailStatements[0] != detailStatements[1] || detailStatements[1] != detailStatements[2] {
+	// Per-column queries would differ by the column counts (17, 6, 14); one statement of slack covers a
+	// pool connection replaced between measures.
+	if slices.Max(detailStatements)-slices.Min(detailStatements) > 1 {
 		t.Errorf("statements per detail should not depend on the number of columns, got %v", detailStatements)
 	}
 	total, scans := measure(func() {

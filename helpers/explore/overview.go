@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -143,7 +145,7 @@ func (t Table) EstimateText() string {
 	case !t.Analyzed:
 		return "never analyzed (row count unknown)"
 	default:
-		return "≈ " + thousands(t.Estimate) + " (estimate)"
+		return "≈ " + numfmt.Int(t.Estimate) + " (estimate)"
 	}
 }
 

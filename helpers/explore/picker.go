@@ -30,11 +30,21 @@ type PickerOptions struct {
 // pickJS wires the select box to GoNB's comm channel: every change sends the chosen table's
 // name to the program (the browser also sends the initial value once connected).
 const pickJS = `(() => {
-  const c = globalThis?.gonb_comm;
-  if (!c) { console.error("replicalab: GoNB communication is not set up, the table picker cannot talk to the program."); return; }
   const el = document.getElementById(%q);
-  const v = c.newSyncedVariable(%q, el.value);
-  el.addEventListener("change", () => { el.setAttribute("value", el.value); v.set(el.value); });
+  // GoNB sets up its comm object asynchronously the first time a program uses comms: wait for it
+  // (up to 20 s) rather than miss it; the select is marked data-connected once wired.
+  const wire = (tries) => {
+    const c = globalThis?.gonb_comm;
+    if (!c) {
+      if (tries > 0) { setTimeout(() => wire(tries - 1), 100); }
+      else { console.error("replicalab: GoNB communication is not set up, the table picker cannot talk to the program."); }
+      return;
+    }
+    const v = c.newSyncedVariable(%q, el.value);
+    el.addEventListener("change", () => { el.setAttribute("value", el.value); v.set(el.value); });
+    el.dataset.connected = "true";
+  };
+  wire(200);
 })();`
 
 // Pick shows a select box of the tables with, below it, the chosen table's detail, redrawn at

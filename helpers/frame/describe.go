@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 )
@@ -184,9 +186,9 @@ func (cs ColumnSummary) statistic(f float64, spread bool) string {
 
 // row returns the summary line of a column: the cells under summaryHeader.
 func (cs ColumnSummary) row(maxChars int) []string {
-	out := []string{cs.Name, cs.Type, thousands(cs.Count), thousands(cs.Nulls)}
+	out := []string{cs.Name, cs.Type, numfmt.Int(cs.Count), numfmt.Int(cs.Nulls)}
 	if cs.NaNs > 0 {
-		out[3] += fmt.Sprintf(" (+%s NaN)", thousands(cs.NaNs))
+		out[3] += fmt.Sprintf(" (+%s NaN)", numfmt.Int(cs.NaNs))
 	}
 	if cs.Numeric {
 		out = append(out, cs.statistic(cs.Mean, false), cs.statistic(cs.Std, true), cs.statistic(cs.Min, false),
@@ -199,9 +201,9 @@ func (cs ColumnSummary) row(maxChars int) []string {
 		if len([]rune(v)) > maxChars {
 			v = cut(v, maxChars-1) + "…"
 		}
-		tops[i] = fmt.Sprintf("%s (%s)", v, thousands(t.Count))
+		tops[i] = fmt.Sprintf("%s (%s)", v, numfmt.Int(t.Count))
 	}
-	return append(out, "", "", "", "", "", "", "", thousands(cs.Distinct), strings.Join(tops, ", "))
+	return append(out, "", "", "", "", "", "", "", numfmt.Int(cs.Distinct), strings.Join(tops, ", "))
 }
 
 var summaryHeader = []string{"column", "type", "count", "nulls", "mean", "std", "min", "25%", "50%", "75%", "max", "distinct", "top values"}
@@ -211,7 +213,7 @@ var summaryHeader = []string{"column", "type", "count", "nulls", "mean", "std", 
 func (s Summary) HTML() string {
 	var b strings.Builder
 	b.WriteString(`<table class="replicalab-summary" style="border-collapse:collapse;font-size:12px">`)
-	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">summary of %s rows × %d columns</caption><thead><tr>`, thousands(s.Rows), len(s.Columns))
+	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">summary of %s rows × %d columns</caption><thead><tr>`, numfmt.Int(s.Rows), len(s.Columns))
 	for _, h := range summaryHeader {
 		fmt.Fprintf(&b, `<th style="text-align:left">%s</th>`, html.EscapeString(h))
 	}
@@ -250,7 +252,7 @@ func (s Summary) WriteText(w io.Writer) {
 			width[i] = max(width[i], len([]rune(v)))
 		}
 	}
-	fmt.Fprintf(w, "summary of %s rows × %d columns\n", thousands(s.Rows), len(s.Columns))
+	fmt.Fprintf(w, "summary of %s rows × %d columns\n", numfmt.Int(s.Rows), len(s.Columns))
 	for _, line := range grid {
 		var b strings.Builder
 		for i, v := range line {

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 )
@@ -254,7 +256,7 @@ func (st Style) HTML(df dataframe.DataFrame) string {
 	cols := columns(df)
 	var b strings.Builder
 	b.WriteString(`<table class="replicalab-frame" style="border-collapse:collapse;font-size:12px">`)
-	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">%s rows × %d columns</caption>`, thousands(nrow), ncol)
+	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">%s rows × %d columns</caption>`, numfmt.Int(nrow), ncol)
 	b.WriteString(`<thead><tr><th></th>`)
 	for _, s := range cols {
 		fmt.Fprintf(&b, `<th style="text-align:left">%s</th>`, html.EscapeString(s.Name))
@@ -286,7 +288,7 @@ func (st Style) HTML(df dataframe.DataFrame) string {
 		b.WriteString(`</tr>`)
 		if j == gap {
 			fmt.Fprintf(&b, `<tr><td colspan="%d" style="text-align:center;color:#777">… %s more rows …</td></tr>`,
-				ncol+1, thousands(nrow-len(idx)))
+				ncol+1, numfmt.Int(nrow-len(idx)))
 		}
 	}
 	b.WriteString(`</tbody></table>`)
@@ -334,10 +336,10 @@ func (st Style) WriteText(w io.Writer, df dataframe.DataFrame) {
 			width[i] = max(width[i], utf8.RuneCountInString(v))
 		}
 	}
-	fmt.Fprintf(w, "%s rows × %d columns\n", thousands(nrow), ncol)
+	fmt.Fprintf(w, "%s rows × %d columns\n", numfmt.Int(nrow), ncol)
 	for k, line := range grid { // numbers and their headers right-aligned
 		if k == gapRow {
-			fmt.Fprintf(w, "… %s more rows …\n", thousands(nrow-len(idx)))
+			fmt.Fprintf(w, "… %s more rows …\n", numfmt.Int(nrow-len(idx)))
 			continue
 		}
 		var b strings.Builder

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/go-gota/gota/dataframe"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -375,12 +377,12 @@ func (r *Result) columnWarnings() []string {
 	var w []string
 	if r.Truncated {
 		w = append(w, fmt.Sprintf("truncated at %s rows: the query returned more. Aggregate or filter in SQL, add a LIMIT, "+
-			"or raise the limit with frame.Limit(n) or REPLICALAB_ROW_LIMIT", thousands(r.Limit)))
+			"or raise the limit with frame.Limit(n) or REPLICALAB_ROW_LIMIT", numfmt.Int(r.Limit)))
 	}
 	for _, c := range r.Columns {
 		if c.Inexact > 0 {
 			w = append(w, fmt.Sprintf("column %q: %s numeric values do not fit a float64 exactly, e.g. %s; "+
-				"cast to text in SQL to keep every digit", c.Name, thousands(c.Inexact), c.Example))
+				"cast to text in SQL to keep every digit", c.Name, numfmt.Int(c.Inexact), c.Example))
 		}
 	}
 	return w
@@ -419,7 +421,7 @@ func (r *Result) String() string {
 	if r == nil {
 		return "<nil frame.Result>"
 	}
-	shape := fmt.Sprintf("%s rows × %d columns", thousands(r.Rows), len(r.Columns))
+	shape := fmt.Sprintf("%s rows × %d columns", numfmt.Int(r.Rows), len(r.Columns))
 	lag := "replica lag unknown"
 	if r.LagKnown {
 		lag = fmt.Sprintf("replica lag %.1f s", r.Lag.Seconds())
@@ -433,7 +435,7 @@ func (r *Result) String() string {
 		return s
 	}
 	s := fmt.Sprintf("%s from %s in %.2f s (%s rows/s) at %s", shape, r.Database, r.Elapsed.Seconds(),
-		thousands(int(rate(r.Rows, r.Elapsed))), lag)
+		numfmt.Int(int(rate(r.Rows, r.Elapsed))), lag)
 	if r.CacheFile != "" {
 		s += fmt.Sprintf("; cached for %s", shortDuration(r.TTL))
 	} else {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/janpfeifer/gonb/gonbui"
 )
 
@@ -59,11 +61,11 @@ func (p *progress) tick(rows int) {
 func progressHTML(rows int, elapsed time.Duration, limit int) string {
 	lim := ""
 	if limit > 0 && limit < 1<<62 {
-		lim = " · limit " + thousands(limit)
+		lim = " · limit " + numfmt.Int(limit)
 	}
 	return fmt.Sprintf(`<div class="replicalab-progress" style="font-family:monospace">`+
 		`<progress style="vertical-align:middle"></progress> loading: <b>%s</b> rows · %s rows/s · %.1f s%s</div>`,
-		thousands(rows), thousands(int(rate(rows, elapsed))), elapsed.Seconds(), lim)
+		numfmt.Int(rows), numfmt.Int(int(rate(rows, elapsed))), elapsed.Seconds(), lim)
 }
 
 // finish replaces the progress bar with html, or displays html when no bar
@@ -89,26 +91,6 @@ func rate(rows int, d time.Duration) float64 {
 		return 0
 	}
 	return float64(rows) / d.Seconds()
-}
-
-// thousands formats 1234567 as "1,234,567".
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // messageHTML renders the provenance line and warnings.

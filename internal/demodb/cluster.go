@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/replicalab/replicalab/internal/numfmt"
 )
 
 // Cluster is a local PostgreSQL primary with one or more streaming hot-standby replicas, on loopback,
@@ -371,7 +373,7 @@ func (c *Cluster) writeEnv() error {
 }
 
 func (c *Cluster) summary(took time.Duration) {
-	c.logf("demo database ready in %.1fs (scale %s, %s rows seeded):", took.Seconds(), ScaleName(c.st.Scale), thousands(c.st.SeedRows))
+	c.logf("demo database ready in %.1fs (scale %s, %s rows seeded):", took.Seconds(), ScaleName(c.st.Scale), numfmt.Int(c.st.SeedRows))
 	for _, s := range c.servers() {
 		pid, _ := s.pid()
 		note := "read-only hot standby: notebooks connect here"
@@ -714,21 +716,4 @@ func (c *Cluster) env() map[string]string {
 		env["RDS_SSLROOTCERT"] = c.caFile()
 	}
 	return env
-}
-
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

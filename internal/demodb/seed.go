@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -84,7 +86,7 @@ func seedDatabase(ctx context.Context, conn *pgx.Conn, scale float64, log io.Wri
 		}
 		if tag.Insert() {
 			total += tag.RowsAffected()
-			fmt.Fprintf(log, "  %-20s %10s rows %6.2fs\n", st.name, thousands(tag.RowsAffected()), time.Since(t).Seconds())
+			fmt.Fprintf(log, "  %-20s %10s rows %6.2fs\n", st.name, numfmt.Int(tag.RowsAffected()), time.Since(t).Seconds())
 		} else {
 			fmt.Fprintf(log, "  %-20s %15s %6.2fs\n", st.name, "", time.Since(t).Seconds())
 		}
@@ -185,7 +187,7 @@ func (c *Cluster) seedPrimary(ctx context.Context, primary server, scale float64
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	n := CountsFor(scale)
-	c.logf("seeding %s at scale %s (%s companies, %s events, ...)", Database, ScaleName(scale), thousands(int64(n.Companies)), thousands(int64(n.Events)))
+	c.logf("seeding %s at scale %s (%s companies, %s events, ...)", Database, ScaleName(scale), numfmt.Int(int64(n.Companies)), numfmt.Int(int64(n.Events)))
 	t := time.Now()
 	rows, err := seedDatabase(ctx, conn, scale, c.log)
 	if err != nil {
@@ -193,7 +195,7 @@ func (c *Cluster) seedPrimary(ctx context.Context, primary server, scale float64
 	}
 	c.seedTook = time.Since(t)
 	secs := c.seedTook.Seconds()
-	c.logf("seeded %s rows in %.1fs (%s rows/s)", thousands(rows), secs, thousands(int64(float64(rows)/secs)))
+	c.logf("seeded %s rows in %.1fs (%s rows/s)", numfmt.Int(rows), secs, numfmt.Int(int64(float64(rows)/secs)))
 	t = time.Now()
 	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
 		return rows, fmt.Errorf("analyze: %w", err)

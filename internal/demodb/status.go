@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -273,7 +275,7 @@ func (s *Status) WriteText(w io.Writer) error {
 			if sv.InRecovery {
 				rec = "yes"
 				replayed = sv.ReplayLSN
-				lag = fmt.Sprintf("%s B, %.3f s", thousands(sv.LagBytes), sv.LagSeconds)
+				lag = fmt.Sprintf("%s B, %.3f s", numfmt.Int(sv.LagBytes), sv.LagSeconds)
 			}
 			if sv.Error != "" {
 				state = "running (query failed: " + sv.Error + ")"
@@ -304,7 +306,7 @@ func (s *Status) WriteText(w io.Writer) error {
 	if len(s.Tables) > 0 {
 		fmt.Fprintf(w, "\ntables of %s (estimated rows):\n", Database)
 		for _, t := range s.Tables {
-			n := thousands(t.Rows)
+			n := numfmt.Int(t.Rows)
 			if t.Rows < 0 {
 				n = "never analyzed"
 			}

@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 )
 
@@ -85,7 +87,7 @@ func (c *Cluster) Traffic(ctx context.Context, opts TrafficOptions) (TrafficStat
 		now := time.Now()
 		if !now.Before(report) {
 			lag := c.lagLine(ctx, monitor, replica, &stats)
-			fmt.Fprintf(out, "%5.0fs  +%-5d rows (total %s)  %s\n", now.Sub(start).Seconds(), stats.Rows-rowsAtReport, thousands(stats.Rows), lag)
+			fmt.Fprintf(out, "%5.0fs  +%-5d rows (total %s)  %s\n", now.Sub(start).Seconds(), stats.Rows-rowsAtReport, numfmt.Int(stats.Rows), lag)
 			rowsAtReport = stats.Rows
 			report = report.Add(time.Second)
 			continue
@@ -115,7 +117,7 @@ func (c *Cluster) Traffic(ctx context.Context, opts TrafficOptions) (TrafficStat
 	}
 	stats.Elapsed = time.Since(start)
 	fmt.Fprintf(out, "traffic stopped after %.1fs: %s operations, %s rows written (%.0f rows/s)\n",
-		stats.Elapsed.Seconds(), thousands(stats.Ops), thousands(stats.Rows), float64(stats.Rows)/stats.Elapsed.Seconds())
+		stats.Elapsed.Seconds(), numfmt.Int(stats.Ops), numfmt.Int(stats.Rows), float64(stats.Rows)/stats.Elapsed.Seconds())
 	return stats, nil
 }
 
@@ -172,7 +174,7 @@ func (c *Cluster) lagLine(ctx context.Context, primary, replica *pgx.Conn, stats
 	if secs != nil {
 		s = *secs
 	}
-	return fmt.Sprintf("replica lag %s B, %.3f s", thousands(lag), s)
+	return fmt.Sprintf("replica lag %s B, %.3f s", numfmt.Int(lag), s)
 }
 
 type trafficGen struct {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/replicalab/replicalab/internal/numfmt"
 )
 
 func TestRunRejectsBadUsage(t *testing.T) {
@@ -38,4 +40,4 @@ func TestBenchQueryRepeatsTheTableToReachTheRows(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return strings.TrimSpace(strings.ReplaceAll(thousandsInt(n), ",", "")) }
+func itoa(n int) string { return strings.TrimSpace(strings.ReplaceAll(numfmt.Int(n), ",", "")) }

@@ -18,6 +18,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/helpers/frame"
@@ -347,7 +349,7 @@ func report(w io.Writer, methods []*method, rows int, cachedStatements, cachedQu
 		}
 		return fmt.Sprintf("%.2f×", a/b)
 	}
-	fmt.Fprintf(w, "\n%s rows × 11 columns, median of %d runs\n\n", thousandsInt(rows), len(methods[0].ms))
+	fmt.Fprintf(w, "\n%s rows × 11 columns, median of %d runs\n\n", numfmt.Int(rows), len(methods[0].ms))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "method\twall s\trows/s\tpeak RSS MiB\t× COPY time\tpandas time ÷\tRSS ÷ pandas RSS\t")
 	for _, m := range methods {
@@ -357,7 +359,7 @@ func report(w io.Writer, methods []*method, rows int, cachedStatements, cachedQu
 		}
 		t := median(m.ms, func(x measurement) float64 { return x.Seconds })
 		rss := median(m.ms, func(x measurement) float64 { return float64(x.RSSKiB) })
-		fmt.Fprintf(tw, "%s\t%.3f\t%s\t%.0f\t%s\t%s\t%s\t\n", m.name, t, thousandsInt(int(math.Round(float64(rows)/t))), rss/1024,
+		fmt.Fprintf(tw, "%s\t%.3f\t%s\t%.0f\t%s\t%s\t%s\t\n", m.name, t, numfmt.Int(int(math.Round(float64(rows)/t))), rss/1024,
 			ratio(t, copyTime), ratio(pandasTime, t), ratio(rss, pandasRSS))
 	}
 	tw.Flush()
@@ -378,18 +380,6 @@ func report(w io.Writer, methods []*method, rows int, cachedStatements, cachedQu
 			ratio(fetchTime, cached), cachedQueryRuns)
 		fmt.Fprintf(w, "(statements of any kind by the login role during those runs: %v — the child's replica.Open: session setup and lag check, no query)\n", cachedStatements)
 	}
-}
-
-func thousandsInt(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // loadOnce is the child process: open the replica from RDS_* in the

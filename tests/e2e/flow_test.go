@@ -135,7 +135,8 @@ func TestFlow(t *testing.T) {
 			"explore.Pick(ctx, db, explore.PickerOptions{Initial: \"public.companies\", Connect: time.Minute})")
 		sel := fmt.Sprintf(`nbPanel().content.widgets[%d].node.querySelector('.jp-OutputArea select')`, idx)
 		var ready string
-		if err := l.poll(time.Minute, fmt.Sprintf(`(() => { const s = %s; return s ? s.value : ''; })()`, sel), &ready); err != nil {
+		// Wait until the picker's script has wired the select box to the program.
+		if err := l.poll(time.Minute, fmt.Sprintf(`(() => { const s = %s; return s && s.dataset.connected === 'true' ? s.value : ''; })()`, sel), &ready); err != nil {
 			l.screenshot("9-no-picker")
 			t.Fatalf("the table picker did not appear: %v", err)
 		}
