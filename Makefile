@@ -44,8 +44,10 @@ test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (sc
 test-notebooks: setup ## Notebooks and kernel conformance through a real Jupyter client on the real kernel
 	REPLICALAB_REQUIRE_PG=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
-bench: setup ## Benchmarks (timings live here, never in tests)
+bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, then loading vs pandas, hook vs nbstripout
 	REPLICALAB_REQUIRE_PG=1 $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
+	scripts/bench-frame.sh
+	scripts/bench-hook.sh
 
 setup: go-check postgres graphviz venv kernel hooks
 
