@@ -5,9 +5,6 @@ import (
 	"context"
 	"image/png"
 	"math"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/janpfeifer/gonb/gonbui/protocol"
 
-	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/pgtest"
 )
@@ -182,28 +178,7 @@ func TestDisplayData(t *testing.T) {
 
 func openReplica(t *testing.T) *replica.Pool {
 	t.Helper()
-	c := pgtest.Shared(t)
-	var env []string
-	for k, v := range c.Env() {
-		env = append(env, k+"="+v)
-	}
-	sort.Strings(env)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ".env"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadFrom(dir, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p
+	return pgtest.Shared(t).Open(t)
 }
 
 // fetch reads one float column with pgx, NULL as NaN marked null.

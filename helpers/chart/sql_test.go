@@ -3,9 +3,6 @@ package chart_test
 import (
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/replicalab/replicalab/helpers/chart"
-	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/pgtest"
 )
@@ -22,27 +18,7 @@ import (
 func replicaPool(t testing.TB) (*replica.Pool, *pgtest.Cluster) {
 	t.Helper()
 	c := pgtest.Shared(t)
-	var env []string
-	for k, v := range c.Env() {
-		env = append(env, k+"="+v)
-	}
-	sort.Strings(env)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ".env"), nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadFrom(dir, env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	p, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Close)
-	return p, c
+	return c.Open(t), c
 }
 
 func TestSQLChartsOnTheReplica(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/replicalab/replicalab/helpers/config"
+	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/demodb"
 )
 
@@ -248,4 +250,30 @@ func Main(m *testing.M) {
 		cancel()
 	}
 	os.Exit(code)
+}
+
+// Open connects to c's replica the way a notebook does — helpers/replica with the cluster's RDS_*
+// settings and no .env — quietly and without a signal handler, and closes the pool when the test ends.
+func (c *Cluster) Open(tb testing.TB) *replica.Pool {
+	tb.Helper()
+	var env []string
+	for k, v := range c.Env() {
+		env = append(env, k+"="+v)
+	}
+	dir := tb.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".env"), nil, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := config.LoadFrom(dir, env)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(p.Close)
+	return p
 }
