@@ -89,7 +89,9 @@ func Load(ctx context.Context, q Querier, sql string, args ...any) (*Result, err
 // [Bernoulli], BERNOULLI (each row: even), REPEATABLE with [Seed] (default 1)
 // so that re-running gives the same rows while the table is unchanged. The
 // table name may be schema-qualified ("public.orders"); it is quoted as an
-// identifier. Only Options may follow.
+// identifier. Only Options may follow. With [Limit], the sample is capped by
+// the server (LIMIT), so it stops reading pages early and nothing needs to be
+// cancelled (a cancelled statement would abort a surrounding transaction).
 func Sample(ctx context.Context, q Querier, table string, fraction float64, opts ...Option) (dataframe.DataFrame, error) {
 	args := make([]any, len(opts))
 	for i, o := range opts {
@@ -121,8 +123,12 @@ func sampleSQL(table string, fraction float64, o options) (string, error) {
 	if o.seed != nil {
 		seed = *o.seed
 	}
-	return fmt.Sprintf("SELECT * FROM %s TABLESAMPLE %s (%s) REPEATABLE (%d)",
-		pgx.Identifier(parts).Sanitize(), method, strconv.FormatFloat(fraction*100, 'g', -1, 64), seed), nil
+	sql := fmt.Sprintf("SELECT * FROM %s TABLESAMPLE %s (%s) REPEATABLE (%d)",
+		pgx.Identifier(parts).Sanitize(), method, strconv.FormatFloat(fraction*100, 'g', -1, 64), seed)
+	if o.limit != nil && *o.limit > 0 {
+		sql += " LIMIT " + strconv.Itoa(*o.limit)
+	}
+	return sql, nil
 }
 
 func load(ctx context.Context, q Querier, sql string, args []any, s *settings) (*Result, error) {
