@@ -255,22 +255,3 @@ func TestFlow(t *testing.T) {
 		}
 	})
 }
-
-// addCell appends a code cell with src without running it, and returns its index.
-func (l *lab) addCell(src string) int {
-	l.t.Helper()
-	js := fmt.Sprintf(`(async () => {
-		const app = window.jupyterapp, panel = nbPanel(), nb = panel.content;
-		app.shell.activateById(panel.id);
-		nb.activeCellIndex = nb.widgets.length - 1;
-		await app.commands.execute('notebook:insert-cell-below');
-		await app.commands.execute('notebook:change-cell-to-code');
-		nb.activeCell.model.sharedModel.setSource(%s);
-		return nb.activeCellIndex;
-	})()`, jsString(src))
-	var idx int
-	if err := l.eval(js, &idx); err != nil {
-		l.t.Fatalf("adding a cell: %v", err)
-	}
-	return idx
-}

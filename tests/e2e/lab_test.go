@@ -342,7 +342,12 @@ func (l *lab) poll(timeout time.Duration, js string, out *string) error {
 
 // runNewCell appends a code cell with src below the last one, runs it through JupyterLab's own command
 // and returns the cell's index.
-func (l *lab) runNewCell(src string) int {
+func (l *lab) runNewCell(src string) int { l.t.Helper(); return l.insertCell(src, true) }
+
+// addCell appends a code cell with src without running it, and returns its index.
+func (l *lab) addCell(src string) int { l.t.Helper(); return l.insertCell(src, false) }
+
+func (l *lab) insertCell(src string, run bool) int {
 	l.t.Helper()
 	js := fmt.Sprintf(`(async () => {
 		const app = window.jupyterapp, panel = nbPanel(), nb = panel.content;
@@ -351,9 +356,9 @@ func (l *lab) runNewCell(src string) int {
 		await app.commands.execute('notebook:insert-cell-below');
 		await app.commands.execute('notebook:change-cell-to-code');
 		nb.activeCell.model.sharedModel.setSource(%s);
-		app.commands.execute('notebook:run-cell');
+		if (%t) app.commands.execute('notebook:run-cell');
 		return nb.activeCellIndex;
-	})()`, jsString(src))
+	})()`, jsString(src), run)
 	var idx int
 	if err := l.eval(js, &idx); err != nil {
 		l.t.Fatalf("adding a cell: %v", err)
