@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/replicalab/replicalab/internal/numfmt"
+	"github.com/replicalab/replicalab/internal/provenance"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/jackc/pgx/v5"
@@ -455,7 +456,7 @@ func show(r *Result, s *settings, prog *progress) {
 		prog = newProgress(s, time.Now())
 	}
 	// The line carries the data's provenance (when it was fetched, at what lag) for exported reports.
-	attrs := replica.ProvenanceAttrs(r.Database, r.FetchedAt, replica.Lag{Known: r.LagKnown, Delay: r.Lag}, false)
+	attrs := provenance.Attrs(provenance.Load, provenance.Read{Source: r.Database, At: r.FetchedAt, Lag: r.Lag, LagKnown: r.LagKnown})
 	prog.finish(messageHTML(r.String(), attrs, r.Warnings), messageText(r.String(), r.Warnings))
 }
 

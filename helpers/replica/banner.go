@@ -5,9 +5,9 @@ import (
 	"html"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Banner is the one-line summary Open shows, e.g.
@@ -31,34 +31,16 @@ func (p *Pool) Banner() string {
 
 // BannerHTML is Banner for a notebook: a compact line for a replica, a loud
 // red box for a primary. Every value is HTML-escaped. The element carries the
-// data's provenance as attributes (see [ProvenanceAttrs]) so that a report
+// data's provenance as attributes (internal/provenance) so that a report
 // exported from the notebook can say how fresh its data is.
 func (p *Pool) BannerHTML() string {
-	attrs := ProvenanceAttrs(p.info.Target(), p.info.CheckedAt, p.info.Lag, !p.info.InRecovery)
+	attrs := provenance.Attrs(provenance.Banner, provenance.Read{Source: p.info.Target(), At: p.info.CheckedAt,
+		Lag: p.info.Lag.Delay, LagKnown: p.info.Lag.Known, Primary: !p.info.InRecovery})
 	if !p.info.InRecovery {
 		return `<div ` + attrs + ` style="border:3px solid #b00020;background:#fde7ea;color:#b00020;padding:8px;font-weight:bold">` +
 			"⚠ " + html.EscapeString(p.Banner()) + `</div>`
 	}
 	return `<div ` + attrs + ` style="font-family:monospace;color:#1b5e20">` + html.EscapeString(p.Banner()) + `</div>`
-}
-
-// ProvenanceAttrs returns the HTML attributes that mark an output as showing
-// data read from source (user@host:port/db) at time at, with the replica's
-// lag then: data-replicalab-source, data-replicalab-at (RFC 3339, UTC),
-// data-replicalab-lag (seconds; absent when unknown) and
-// data-replicalab-primary="true" for a primary. The report exporter
-// (scripts/report) collects them into its header. Values are escaped.
-func ProvenanceAttrs(source string, at time.Time, lag Lag, primary bool) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, `data-replicalab-source="%s" data-replicalab-at="%s"`,
-		html.EscapeString(source), at.UTC().Format(time.RFC3339))
-	if lag.Known {
-		fmt.Fprintf(&b, ` data-replicalab-lag="%.3f"`, lag.Delay.Seconds())
-	}
-	if primary {
-		b.WriteString(` data-replicalab-primary="true"`)
-	}
-	return b.String()
 }
 
 // show displays the banner and warnings: as HTML in a notebook, else as

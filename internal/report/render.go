@@ -19,6 +19,8 @@ import (
 	ghtml "github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	xhtml "golang.org/x/net/html"
+
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Cell tags the exporter understands (Jupyter Book's and nbconvert's spellings are accepted too).
@@ -355,46 +357,40 @@ func (r *renderer) richOutput(data map[string]MultiLine) string {
 	return ""
 }
 
-// mark is one provenance mark found in an output.
-type mark struct {
-	at      time.Time
-	lag     float64
-	lagOK   bool
-	primary bool
-}
-
-func (m mark) line() string {
-	s := "Data read " + m.at.UTC().Format("2006-01-02 15:04:05 UTC")
-	if m.primary {
+// markLine is the neutral line that replaces a provenance-marked element: when and at what lag the data
+// was read, never from which server or as which user.
+func markLine(m provenance.Mark) string {
+	s := "Data read " + m.At.UTC().Format("2006-01-02 15:04:05 UTC")
+	if m.Primary {
 		return s + " from a PRIMARY database (ALLOW_PRIMARY was set)"
 	}
 	s += " from the read replica"
-	if m.lagOK {
-		s += ", lag " + fmtSeconds(m.lag)
+	if m.LagKnown {
+		s += ", lag " + fmtSeconds(m.Lag.Seconds())
 	}
 	return s
 }
 
-func (r *renderer) addProvenance(m mark) {
+func (r *renderer) addProvenance(m provenance.Mark) {
 	p := &r.out.Provenance
-	if p.Reads == 0 || m.at.Before(p.First) {
-		p.First = m.at
+	if p.Reads == 0 || m.At.Before(p.First) {
+		p.First = m.At
 	}
-	if p.Reads == 0 || m.at.After(p.Last) {
-		p.Last = m.at
+	if p.Reads == 0 || m.At.After(p.Last) {
+		p.Last = m.At
 	}
 	p.Reads++
-	if m.lagOK && (!p.LagKnown || m.lag > p.MaxLag) {
-		p.MaxLag, p.LagKnown = m.lag, true
+	if lag := m.Lag.Seconds(); m.LagKnown && (!p.LagKnown || lag > p.MaxLag) {
+		p.MaxLag, p.LagKnown = lag, true
 	}
-	p.Primary = p.Primary || m.primary
+	p.Primary = p.Primary || m.Primary
 }
 
 // neutralizeProvenance replaces every element that carries a provenance mark (the replica banner, a
 // frame's "rows from ..." line) by a neutral line saying when the data was read and at what lag, and records
 // the mark for the header. The originals name the server and the user, which are .env values.
 func (r *renderer) neutralizeProvenance(h string) string {
-	if !strings.Contains(h, "data-replicalab-at") {
+	if !provenance.Marked(h) {
 		return h
 	}
 	z := xhtml.NewTokenizer(strings.NewReader(h))
@@ -413,9 +409,9 @@ func (r *renderer) neutralizeProvenance(h string) string {
 				continue
 			}
 			tok := z.Token()
-			if m, ok := markOf(tok); ok {
+			if m, ok := provenance.Parse(tok.Attr); ok {
 				r.addProvenance(m)
-				out.WriteString(`<div class="provenance">` + html.EscapeString(m.line()) + `</div>`)
+				out.WriteString(`<div class="provenance">` + html.EscapeString(markLine(m)) + `</div>`)
 				if tt == xhtml.StartTagToken && !htmlVoid(tok.Data) {
 					depth = 1
 				}
@@ -443,26 +439,6 @@ func htmlVoid(name string) bool {
 		return true
 	}
 	return false
-}
-
-func markOf(t xhtml.Token) (mark, bool) {
-	var m mark
-	found := false
-	for _, a := range t.Attr {
-		switch a.Key {
-		case "data-replicalab-at":
-			if ts, err := time.Parse(time.RFC3339, a.Val); err == nil {
-				m.at, found = ts, true
-			}
-		case "data-replicalab-lag":
-			if f, err := strconv.ParseFloat(a.Val, 64); err == nil && f >= 0 {
-				m.lag, m.lagOK = f, true
-			}
-		case "data-replicalab-primary":
-			m.primary = a.Val == "true"
-		}
-	}
-	return m, found
 }
 
 var attachmentRef = regexp.MustCompile(`attachment:([^)\s"']+)`)

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/html"
+
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // dropped elements never reach a report: they run code, load remote content or change the page's base.
@@ -76,7 +78,7 @@ func cleanAttrs(attrs []html.Attribute) []html.Attribute {
 	out := attrs[:0]
 	for _, a := range attrs {
 		key := strings.ToLower(a.Key)
-		if strings.HasPrefix(key, "on") || key == "formaction" || key == "srcdoc" || key == "data-replicalab-source" {
+		if strings.HasPrefix(key, "on") || key == "formaction" || key == "srcdoc" || provenance.IsAttr(key) {
 			continue
 		}
 		v := strings.ToLower(strings.Join(strings.Fields(a.Val), ""))
