@@ -14,6 +14,16 @@
 //	data-replicalab-primary  "true" when read from a primary opened with ALLOW_PRIMARY
 //
 // A marked element is bookkeeping, not content: the exporter records its read and drops the element.
+//
+// Figures and tables carry a [Record]: the [Lineage] of their numbers (the SQL as sent, its typed
+// arguments, rows, fetch time, lag, truncation and sampling, and a [Numbers] summary that
+// make report VERIFY=1 compares after running the query again). A chart's record travels in its
+// display_data metadata under [MetadataKey] and in the sidecar <name>.json that chart.Save writes beside
+// the figure; a table's in the [AttrLineage] attribute of its wrapper ([TableAttrs]).
+//
+// The output of an exploration helper (overview, profile, picker, diagram, sample) is wrapped in an
+// element marked with [ExploreAttrs]: reports move such cells to their appendix. Text that only makes sense
+// in a live notebook (a hint to the analyst, "click a header") carries [NotebookOnly]: reports leave it out.
 package provenance
 
 import (
