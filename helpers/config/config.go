@@ -102,6 +102,19 @@ func LoadFrom(dir string, environ []string) (*Config, error) {
 	return c, nil
 }
 
+// FromEnviron is a Config with the given environment ("KEY=value" strings)
+// and no .env file.
+func FromEnviron(environ []string) *Config {
+	c := &Config{env: make(map[string]string, len(environ))}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if ok && k != "" {
+			c.env[k] = v
+		}
+	}
+	return c
+}
+
 // findFile returns the first .env in dir or its parents, "" if there is none.
 func findFile(dir string) (string, error) {
 	for {

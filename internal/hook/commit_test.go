@@ -219,7 +219,7 @@ func TestSecretsInPlainFilesRefused(t *testing.T) {
 	r.git("add", "README.md", ".gitignore")
 	r.commit(0, "init")
 	cases := []struct{ file, body, rule string }{
-		{"query.sql", "-- run as " + dotenvUser + "\nselect 1;\n", "env:RDS_USERNAME"},
+		{"query.sql", "-- psql -U " + dotenvUser + "\nselect 1;\n", "env:RDS_USERNAME"},
 		{"conf/db.yaml", "host: " + dotenvHost + "\n", "env:RDS_HOSTNAME"},
 		{"load.py", "url = 'postgresql://app:" + "Tr0ub4dor%263-horse@db/app'\n", "env:RDS_PASSWORD"},
 		{"main.go", "package main\n\nconst dsn = \"postgres://bob:" + otherPassword + "@db/shop\"\n", "postgres-url-password"},
@@ -278,7 +278,7 @@ func TestCleanCorpusUntouched(t *testing.T) {
 		"clean.ipynb":    corpusFile(t, "keep_output.expected"),
 		"images.ipynb":   corpusFile(t, "images.expected"),
 		"env.ipynb":      mustClean(t, notebook([2]string{"code", "%env PGPASSWORD $PGPASSWORD\ncfg, err := config.Load()\npw, err := cfg.Get(\"RDS_PASSWORD\")"})),
-		"data/chart.png": append([]byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0}, []byte(dotenvPassword)...), // binary: not scanned
+		"data/chart.png": append([]byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0}, []byte("no secret in here")...), // binary without a known value
 	}
 	for p, data := range clean {
 		r.write(p, data)

@@ -18,10 +18,11 @@ const usage = `usage: replicalab-hook [-C DIR] COMMAND [ARGS]
 
 Commands:
   install [--strict] [--binary PATH]
-                 install the git pre-commit hook in the repository of DIR (default: the current
-                 folder), the notebook diff driver and the .gitattributes line; copies this program
-                 to <repo>/.tools/bin/replicalab-hook unless --binary names one. An existing
-                 pre-commit hook of another tool is kept and run first (pre-commit.chained).
+                 install the git pre-commit and commit-msg hooks in the repository of DIR (default:
+                 the current folder), the notebook diff driver and the .gitattributes line; copies
+                 this program to <repo>/.tools/bin/replicalab-hook unless --binary names one. An
+                 existing hook of another tool is kept and run first (<hook>.chained). A global
+                 core.hooksPath is never written to: see the package documentation.
   uninstall      remove the hook (restoring a chained one) and the diff driver
   pre-commit [--check] [--all] [--strict] [PATH...]
                  what git runs before a commit: clean the staged notebooks in the index (the
@@ -30,6 +31,8 @@ Commands:
                  would be changed or refused (for CI); --all checks every file in the index instead
                  of the staged changes; PATHs limit the run to those files (pre-commit framework).
                  --strict (or git config replicalab.hook.strict true) refuses notebook secrets too.
+  commit-msg FILE
+                 what git runs on the commit message: refuse a message that holds a secret
   textconv FILE  print FILE cleaned (git diff's textconv driver for *.ipynb)
   clean FILE...  clean notebooks in place, like nbstripout FILE...
 `
@@ -60,6 +63,11 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return 2
 		}
 		return precommit(ctx, dir, checkOptions{check: *check, all: *all, strict: *strict, paths: fs.Args()}, stderr)
+	case "commit-msg":
+		if len(rest) != 1 {
+			return usageError(stderr, "commit-msg expects the FILE holding the message (git passes it)")
+		}
+		return commitMsg(ctx, dir, rest[0], stderr)
 	case "install":
 		fs := newFlags("install", stderr)
 		strict := fs.Bool("strict", false, "refuse notebook secrets instead of stripping them")
@@ -89,7 +97,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return cleanFiles(rest, stderr)
 	default:
-		return usageError(stderr, fmt.Sprintf("unknown command %q (expected install, uninstall, pre-commit, textconv, clean or help)", cmd))
+		return usageError(stderr, fmt.Sprintf("unknown command %q (expected install, uninstall, pre-commit, commit-msg, textconv, clean or help)", cmd))
 	}
 }
 
@@ -169,29 +177,11 @@ func writeFileAtomic(path string, data []byte) error {
 // ---- install ----
 
 const (
-	hookMarker  = "# replicalab-hook:"
-	chainedName = "pre-commit.chained"
-	attrLine    = "*.ipynb diff=ipynb"
+	hookMarker = "# replicalab-hook:"
+	attrLine   = "*.ipynb diff=ipynb"
 )
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-func hookScript(binary string) string {
-	return `#!/bin/sh
-` + hookMarker + ` installed by "make hooks" (go run ./scripts/hook install); remove with "replicalab-hook uninstall".
-# Commits notebooks without outputs and refuses secrets: see internal/hook in replicalab.
-here=$(dirname "$0")
-if [ -x "$here/` + chainedName + `" ]; then
-	"$here/` + chainedName + `" "$@" || exit $?
-fi
-bin=` + shellQuote(binary) + `
-if [ ! -x "$bin" ]; then
-	echo "replicalab-hook: $bin is missing: run 'make hooks' to build it again" >&2
-	exit 1
-fi
-exec "$bin" pre-commit "$@"
-`
-}
 
 func (r *repo) hooksDir(ctx context.Context) (string, error) {
 	out, err := r.git(ctx, nil, "rev-parse", "--git-path", "hooks")
@@ -217,29 +207,20 @@ func install(ctx context.Context, dir, binary string, strict bool, stdout io.Wri
 	} else if binary, err = filepath.Abs(binary); err != nil {
 		return err
 	}
-	hooks, err := r.hooksDir(ctx)
+	hooks, note, err := r.installDir(ctx)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(hooks, 0o755); err != nil {
 		return err
 	}
-	hookPath := filepath.Join(hooks, "pre-commit")
-	if old, err := os.ReadFile(hookPath); err == nil && !bytes.Contains(old, []byte(hookMarker)) {
-		chained := filepath.Join(hooks, chainedName)
-		if _, err := os.Stat(chained); err == nil {
-			return fmt.Errorf("expected no %s next to a foreign pre-commit hook, found both in %s: merge them by hand", chainedName, hooks)
-		}
-		if err := os.Rename(hookPath, chained); err != nil {
+	if note != "" {
+		fmt.Fprintln(stdout, note)
+	}
+	for _, name := range hookNames {
+		if err := writeHook(hooks, name, binary, stdout); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "kept your existing pre-commit hook as %s; it runs first\n", chained)
-	}
-	if err := os.WriteFile(hookPath, []byte(hookScript(binary)), 0o755); err != nil {
-		return err
-	}
-	if err := os.Chmod(hookPath, 0o755); err != nil {
-		return err
 	}
 	if _, err := r.git(ctx, nil, "config", "diff.ipynb.textconv", shellQuote(binary)+" textconv"); err != nil {
 		return err
@@ -257,7 +238,7 @@ func install(ctx context.Context, dir, binary string, strict bool, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "installed %s -> %s pre-commit\n", hookPath, binary)
+	fmt.Fprintf(stdout, "installed the pre-commit and commit-msg hooks in %s -> %s\n", hooks, binary)
 	fmt.Fprintf(stdout, "git diff shows notebooks cleaned (diff.ipynb.textconv)")
 	if added {
 		fmt.Fprintf(stdout, "; added %q to .gitattributes (commit it)", attrLine)
@@ -318,27 +299,20 @@ func uninstall(ctx context.Context, dir string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	hookPath := filepath.Join(hooks, "pre-commit")
-	old, err := os.ReadFile(hookPath)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		fmt.Fprintln(stdout, "no pre-commit hook installed")
-	case err != nil:
-		return err
-	case !bytes.Contains(old, []byte(hookMarker)):
-		return fmt.Errorf("expected our hook in %s, found another tool's: left it alone", hookPath)
-	default:
-		if err := os.Remove(hookPath); err != nil {
+	removed := false
+	for _, name := range hookNames {
+		if _, err := os.Stat(filepath.Join(hooks, name)); err == nil {
+			removed = true
+		}
+		if err := removeHook(hooks, name, stdout); err != nil {
 			return err
 		}
-		chained := filepath.Join(hooks, chainedName)
-		if _, err := os.Stat(chained); err == nil {
-			if err := os.Rename(chained, hookPath); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "restored the previous pre-commit hook %s\n", hookPath)
-		}
-		fmt.Fprintf(stdout, "removed the replicalab pre-commit hook\n")
+	}
+	r.removeForwarders(ctx, hooks)
+	if removed {
+		fmt.Fprintln(stdout, "removed the replicalab pre-commit and commit-msg hooks")
+	} else {
+		fmt.Fprintln(stdout, "no pre-commit hook installed")
 	}
 	_, _ = r.git(ctx, nil, "config", "--unset", "diff.ipynb.textconv")
 	return nil

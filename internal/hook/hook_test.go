@@ -196,3 +196,21 @@ func TestUnknownCommandIsNamed(t *testing.T) {
 		t.Errorf("no command: exit %d, expected 2", code)
 	}
 }
+
+// try runs a program in the repository and returns its exit code and
+// stderr, whatever they are.
+func (r *testRepo) try(name string, args ...string) (int, string) {
+	r.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = r.dir
+	cmd.Env = r.env
+	var e bytes.Buffer
+	cmd.Stderr = &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), e.String()
+	} else if err != nil {
+		r.t.Fatalf("%s %v: %v", name, args, err)
+	}
+	return 0, e.String()
+}

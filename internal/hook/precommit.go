@@ -5,13 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -35,14 +32,10 @@ type checkOptions struct {
 	paths  []string // only these paths (as the pre-commit framework passes them)
 }
 
-// forbiddenFile reports files that must never be committed: .env and any
-// .env.* except .env.example (anywhere in the tree), and .pgpass.
+// forbiddenFile reports files that must never be committed, anywhere in
+// the tree: .env, .env.* (except the examples), *.env and .pgpass files.
 func forbiddenFile(p string) bool {
-	base := path.Base(p)
-	if base == ".pgpass" || base == ".env" {
-		return true
-	}
-	return strings.HasPrefix(base, ".env.") && base != ".env.example"
+	return secrets.IsEnvFile(p) || secrets.IsPassFile(p)
 }
 
 // stripped is one secret removed from a notebook.
@@ -53,6 +46,7 @@ type stripped struct {
 	variable    string
 	redacted    string
 	placeholder string
+	advice      string // why it is refused rather than replaced, and the fix
 }
 
 type result struct {
@@ -62,6 +56,7 @@ type result struct {
 	findings []secrets.Finding
 	stripped []stripped
 	refusedN []stripped // notebook secrets refused in strict mode
+	refused  []stripped // notebook findings never rewritten: generic rules, base64 data
 }
 
 // precommit is the hook proper: it returns the exit code.
@@ -150,6 +145,15 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 				}
 				fmt.Fprintf(stderr, "  %s:%d: %s: %s\n", f.File, f.Line, f.Rule, f.Redacted)
 			}
+		case len(res.refused) > 0:
+			failed = true
+			say("refusing to commit %q: %s", res.e.path, plural(len(res.refused)+len(res.refusedN), "possible secret"))
+			for _, s := range append(slices.Clone(res.refused), res.refusedN...) {
+				fmt.Fprintf(stderr, "  %s: %s: %s: %s\n", res.e.path, s.where, s.rule, s.redacted)
+				if s.advice != "" {
+					fmt.Fprintf(stderr, "    %s\n", s.advice)
+				}
+			}
 		case len(res.refusedN) > 0:
 			failed = true
 			say("refusing to commit %q (strict mode): its cells contain %s", res.e.path, plural(len(res.refusedN), "secret"))
@@ -229,7 +233,7 @@ func hint(w io.Writer, results []*result) {
 	var vars []string
 	any := false
 	for _, res := range results {
-		for _, s := range append(slices.Clone(res.stripped), res.refusedN...) {
+		for _, s := range append(append(slices.Clone(res.stripped), res.refusedN...), res.refused...) {
 			any = true
 			if s.variable != "" {
 				vars = append(vars, s.variable)
@@ -271,24 +275,16 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-// newScanner builds the secret scanner for a repository: the values of its
-// top-level .env and .env.* files (not .env.example), of the libpq variables
-// and DATABASE_URL in the environment, gitleaks' rules and the built-in ones.
+// newScanner builds the secret scanner for a repository: every value the
+// helpers could read a secret from (secrets.KnownValues: .env files in the
+// tree and above it, the connection variables of the environment, .pgpass),
+// gitleaks' rules and the built-in ones.
 func newScanner(top string) (*secrets.Scanner, error) {
-	var files []string
-	matches, _ := filepath.Glob(filepath.Join(top, ".env.*"))
-	for _, m := range matches {
-		if filepath.Base(m) != ".env.example" {
-			files = append(files, m)
-		}
+	vals, _, err := secrets.KnownValues(top)
+	if err != nil {
+		return nil, err
 	}
-	vals := map[string]string{}
-	for _, k := range []string{"PGPASSWORD", "PGUSER", "PGHOST", "PGHOSTADDR", "DATABASE_URL"} {
-		if v := os.Getenv(k); v != "" {
-			vals[k] = v
-		}
-	}
-	return secrets.NewScanner(filepath.Join(top, ".env"), secrets.Options{EnvFiles: files, Values: vals})
+	return secrets.NewScanner("", secrets.Options{Known: vals})
 }
 
 // process reads the staged files and checks them, in parallel. A file whose
@@ -382,49 +378,7 @@ func check(e entry, data []byte, scanner func() (*secrets.Scanner, error), nbOpt
 	if err != nil {
 		return res
 	}
-	texts := nb.Texts()
-	var doc bytes.Buffer
-	starts := make([]int, len(texts))
-	for i, t := range texts {
-		starts[i] = doc.Len()
-		doc.WriteString(t.Value)
-		doc.WriteByte('\n')
-	}
-	found := sc.Scan(e.path, doc.Bytes())
-	byText := map[int][]secrets.Finding{}
-	for _, f := range found {
-		if f.End <= f.Start {
-			res.findings = append(res.findings, f) // about the file as a whole
-			continue
-		}
-		i := sort.SearchInts(starts, f.Start+1) - 1
-		byText[i] = append(byText[i], f)
-	}
-	for i, fs := range byText {
-		t := &texts[i]
-		local := make([]secrets.Finding, len(fs))
-		for k, f := range fs {
-			f.Start -= starts[i]
-			f.End = min(f.End-starts[i], len(t.Value))
-			local[k] = f
-			line := 1 + strings.Count(t.Value[:f.Start], "\n")
-			where := fmt.Sprintf("cell %d, line %d (%s)", t.Cell+1, line, t.Field)
-			if t.Cell < 0 {
-				where = fmt.Sprintf("notebook %s", t.Field)
-			}
-			s := stripped{at: starts[i] + f.Start, where: where, rule: f.Rule, variable: f.Variable, redacted: f.Redacted, placeholder: f.Placeholder()}
-			if strict {
-				res.refusedN = append(res.refusedN, s)
-			} else {
-				res.stripped = append(res.stripped, s)
-			}
-		}
-		if !strict {
-			t.Replace(string(secrets.Redact([]byte(t.Value), local)))
-		}
-	}
-	slices.SortFunc(res.stripped, func(a, b stripped) int { return a.at - b.at })
-	slices.SortFunc(res.refusedN, func(a, b stripped) int { return a.at - b.at })
+	scanNotebook(res, nb, sc, strict)
 	out, err := nb.Bytes()
 	if err != nil {
 		res.err = err

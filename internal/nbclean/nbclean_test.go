@@ -138,9 +138,9 @@ func TestKeepOutputConflict(t *testing.T) {
 	}
 }
 
-// TestTexts: what a secret scanner sees after Strip: sources and kept
-// outputs decoded from JSON, no cell ids, no base64 images; Replace changes
-// what Bytes writes.
+// TestTexts: what a secret scanner sees after Strip: every string decoded
+// from JSON (sources, kept outputs, metadata, ids), base64 images marked as
+// such; Replace changes what Bytes writes.
 func TestTexts(t *testing.T) {
 	data, err := os.ReadFile("testdata/corpus/keep_output.ipynb.in")
 	if err != nil {
@@ -156,12 +156,12 @@ func TestTexts(t *testing.T) {
 	var fields []string
 	for _, tx := range nb.Texts() {
 		fields = append(fields, fmt.Sprintf("%d:%s", tx.Cell, tx.Field))
-		if strings.HasPrefix(tx.Value, "iVBOR") || tx.Field == "id" {
-			t.Errorf("Texts includes %s = %.20q", tx.Field, tx.Value)
+		if strings.HasPrefix(tx.Value, "iVBOR") != tx.Base64 {
+			t.Errorf("Texts marks %s = %.20q Base64=%v", tx.Field, tx.Value, tx.Base64)
 		}
 	}
 	got := strings.Join(fields, " ")
-	for _, want := range []string{"0:source", "0:metadata.tags[0]", "0:outputs[0].text", "0:outputs[1].data.text/plain", "1:source"} {
+	for _, want := range []string{"0:source", "0:metadata.tags[0]", "0:outputs[0].text", "0:outputs[1].data.text/plain", "1:source", "0:id", "0:cell_type"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Texts lacks %s: %s", want, got)
 		}

@@ -12,7 +12,10 @@ type Text struct {
 	Cell  int    // cell index, -1 for the notebook's metadata
 	Field string // where in the cell: "source", "outputs[0].text", "metadata.tags[1]", ...
 	Value string
-	v     *value
+	// Base64 marks base64 data (an image output, an attachment): decode it
+	// to look inside; replacing part of it would break it.
+	Base64 bool
+	v      *value
 }
 
 // Replace changes the string in the notebook; Bytes then writes the new one.
@@ -32,48 +35,49 @@ func binaryMime(mime string) bool {
 	return true
 }
 
-// Texts lists the strings of the notebook that will be committed, for
-// scanning: cell sources, the outputs that Strip kept (except base64 data
-// such as images), and metadata. Cell ids, cell types and attachments
-// (base64 images) are left out. Call it after Strip.
+// Texts lists every string of the notebook that will be committed, for
+// scanning: cell sources, the outputs that Strip kept, metadata, cell ids,
+// attachments and any key nbformat does not know, decoded from JSON. Base64
+// data (binary output types such as image/png, and attachments) is marked
+// Base64. Call it after Strip.
 func (nb *Notebook) Texts() []Text {
 	var out []Text
-	var walk func(cell int, path string, v *value, skipBinary bool)
-	walk = func(cell int, path string, v *value, skipBinary bool) {
+	var walk func(cell int, path string, v *value, base64 bool)
+	walk = func(cell int, path string, v *value, base64 bool) {
+		if v == nil {
+			return
+		}
 		switch v.kind {
 		case kString:
 			s, err := v.text()
 			if err == nil && s != "" {
-				out = append(out, Text{Cell: cell, Field: path, Value: s, v: v})
+				out = append(out, Text{Cell: cell, Field: path, Value: s, Base64: base64, v: v})
 			}
 		case kArray:
 			for i, el := range v.arr {
-				walk(cell, fmt.Sprintf("%s[%d]", path, i), el, skipBinary)
+				walk(cell, fmt.Sprintf("%s[%d]", path, i), el, base64)
 			}
 		case kObject:
+			// An output's mime bundle ("outputs[i].data") holds base64 for
+			// binary types; an attachment ("attachments.<name>") for all.
+			bundle := strings.HasPrefix(path, "outputs[") && strings.HasSuffix(path, "].data") && strings.Count(path, ".") == 1
+			attachments := path == "attachments"
 			for _, m := range v.obj {
-				if skipBinary && binaryMime(m.key) {
-					continue
-				}
 				p := m.key
 				if path != "" {
 					p = path + "." + m.key
 				}
-				// Only an output's mime bundle ("outputs[i].data") holds base64.
-				bundle := m.key == "data" && strings.HasPrefix(path, "outputs[") && !strings.Contains(path, ".")
-				walk(cell, p, m.val, bundle)
+				walk(cell, p, m.val, base64 || attachments || bundle && binaryMime(m.key))
 			}
 		}
 	}
-	walk(-1, "metadata", nb.root.get("metadata"), false)
+	for _, m := range nb.root.obj {
+		if m.key != "cells" {
+			walk(-1, m.key, m.val, false)
+		}
+	}
 	for i, c := range nb.cells {
-		if src := c.get("source"); src != nil {
-			walk(i, "source", src, false)
-		}
-		walk(i, "metadata", c.get("metadata"), false)
-		if outs := c.get("outputs"); outs != nil {
-			walk(i, "outputs", outs, false)
-		}
+		walk(i, "", c, false)
 	}
 	return out
 }

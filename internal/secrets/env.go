@@ -17,8 +17,12 @@ import (
 // take in code.
 type envValue struct {
 	name     string   // variable, e.g. PGPASSWORD or DATABASE_URL (password)
+	origin   string   // where it was read: a .env file, the environment, a .pgpass file
 	forms    []string // literal, URL-encoded, quoted-escaped...
 	foldCase bool     // host names are case-insensitive
+	// contextual: a user or host name that is an ordinary word ("analyst",
+	// "replica") counts only where it is used as a user or host name.
+	contextual bool
 }
 
 var (
@@ -27,7 +31,11 @@ var (
 	// Keys whose values identify where and who: hosts, users, connection strings.
 	identityKey = regexp.MustCompile(`(?i)HOST|ADDR|SERVER|ENDPOINT|USER|LOGIN|ACCOUNT|ROLE|DSN|URL|URI|CONN`)
 	hostKey     = regexp.MustCompile(`(?i)HOST|ADDR|SERVER|ENDPOINT`)
-	allDigits   = regexp.MustCompile(`^[0-9][0-9._:-]*[smhd]?$`)
+	userKey     = regexp.MustCompile(`(?i)USER|LOGIN|ACCOUNT|ROLE`)
+	// ordinaryUser and ordinaryHost are names made of plain words.
+	ordinaryUser = regexp.MustCompile(`^[A-Za-z]+(?:[_.-][A-Za-z]+)*$`)
+	ordinaryHost = regexp.MustCompile(`^[A-Za-z]+(?:[_-][A-Za-z]+)*$`)
+	allDigits    = regexp.MustCompile(`^[0-9][0-9._:-]*[smhd]?$`)
 )
 
 // trivialValues are defaults that appear in code and docs for reasons other
@@ -57,13 +65,12 @@ func trivial(key, v string) bool {
 	if allDigits.MatchString(v) || trivialValues[strings.ToLower(v)] {
 		return true
 	}
-	return isPlaceholder(v)
+	return isTemplate(v)
 }
 
-// readEnvFile returns the values worth looking for in one .env file, keyed
-// by a name that says where each came from. Only keys that look like
-// secrets, hosts, users or connection strings are taken (see doc.go).
-func readEnvFile(path string) ([]envValue, error) {
+// readEnvFile returns the variables of one .env-style file. The demo
+// database's .env (REPLICALAB_DEMO=1) gives only its secret values.
+func readEnvFile(path string) ([]Value, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -76,42 +83,61 @@ func readEnvFile(path string) ([]envValue, error) {
 		return nil, fmt.Errorf("cannot parse %q as a .env file (expected KEY=value lines)", path)
 	}
 	demo := m["REPLICALAB_DEMO"] == "1"
-	var out []envValue
+	var out []Value
 	for k, v := range m {
 		if demo && !secretKey.MatchString(k) {
 			// The demo's host, user and database names are public defaults written in this project's own
 			// code and docs; only its generated password is a secret.
 			continue
 		}
-		out = append(out, valuesOf(k, v)...)
+		out = append(out, Value{Name: k, Value: v, Origin: path})
 	}
 	return out, nil
+}
+
+// unescape percent-decodes s, or returns it as it is when it is not valid
+// percent-encoding.
+func unescape(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
 }
 
 // valuesOf expands one variable into the literals to look for: the value
 // itself and, for a URL or libpq connection string, its password, user and
 // host.
-func valuesOf(key, v string) []envValue {
+func valuesOf(key, v, origin string) []envValue {
 	v = strings.TrimSpace(v)
 	var out []envValue
 	add := func(name, val string, fold bool) {
 		if trivial(name, val) {
 			return
 		}
-		out = append(out, envValue{name: name, forms: forms(val), foldCase: fold})
+		ev := envValue{name: name, origin: origin, forms: forms(val), foldCase: fold}
+		if !secretKey.MatchString(name) || strings.HasSuffix(name, "(user)") || strings.HasSuffix(name, "(host)") {
+			user := userKey.MatchString(name) && !hostKey.MatchString(name) || strings.HasSuffix(name, "(user)")
+			ev.contextual = user && ordinaryUser.MatchString(val) || !user && ordinaryHost.MatchString(val)
+		}
+		out = append(out, ev)
 	}
 	isSecret, isIdentity := secretKey.MatchString(key), identityKey.MatchString(key)
 	if isSecret || isIdentity {
 		add(key, v, hostKey.MatchString(key) && !isSecret)
 	}
-	if u, err := url.Parse(v); err == nil && u.Scheme != "" && u.Host != "" {
-		if p, ok := u.User.Password(); ok {
+	if user, password, host, ok := splitURL(v); ok {
+		for _, p := range []string{password, unescape(password)} {
 			add(key+" (password)", p, false)
 		}
-		if u.User != nil {
-			add(key+" (user)", u.User.Username(), false)
+		for _, u := range []string{user, unescape(user)} {
+			add(key+" (user)", u, false)
 		}
-		add(key+" (host)", u.Hostname(), true)
+		for _, h := range strings.Split(host, ",") {
+			if i := strings.LastIndexByte(h, ':'); i >= 0 && !strings.HasSuffix(h, "]") {
+				h = h[:i]
+			}
+			add(key+" (host)", strings.Trim(h, "[]"), true)
+		}
 	} else if strings.Contains(v, "=") {
 		for _, kv := range pgdsn.Pairs(v) {
 			switch kv[0] {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -26,6 +27,9 @@ type Options struct {
 	// variables of the process environment. The same filter as for .env
 	// values applies.
 	Values map[string]string
+	// Known are more values to look for, e.g. those KnownValues collects.
+	// The same filter as for .env values applies.
+	Known []Value
 	// NoGitleaks turns gitleaks' rule set off (the .env values and the
 	// built-in rules still run).
 	NoGitleaks bool
@@ -49,14 +53,26 @@ type Finding struct {
 	Variable    string // the variable the secret is the value of, when known (PGPASSWORD, DATABASE_URL...)
 	Description string
 	Redacted    string // the line around the secret, with every secret on it masked
-	Start, End  int    // byte offsets of the secret in the scanned data
+	Start, End  int    // byte offsets of the secret in the scanned data; equal when it cannot be replaced there
+	// Encoding says how the secret was written when not as itself: "escaped" (percent-encoding,
+	// backslash or HTML escapes, split across literals or markup), "base64", "hex", "UTF-16",
+	// "binary", "PNG text". "" for a literal.
+	Encoding string
+	// Generic is true when only a generic rule (such as gitleaks' generic-api-key) matched: the text
+	// looks like a secret but may be an ordinary identifier. The hook refuses such findings in
+	// notebooks instead of rewriting the code.
+	Generic bool
 }
 
 func (f Finding) String() string {
-	if f.Line == 0 {
-		return fmt.Sprintf("%s: %s (%s)", f.File, f.Rule, f.Description)
+	enc := ""
+	if f.Encoding != "" {
+		enc = " [" + f.Encoding + "]"
 	}
-	return fmt.Sprintf("%s:%d:%d: %s: %s", f.File, f.Line, f.Column, f.Rule, f.Redacted)
+	if f.Line == 0 {
+		return fmt.Sprintf("%s: %s%s (%s)", f.File, f.Rule, enc, f.Description)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s%s: %s", f.File, f.Line, f.Column, f.Rule, enc, f.Redacted)
 }
 
 // Placeholder is the visible text that replaces the secret when it is
@@ -114,10 +130,15 @@ func NewScanner(envFile string, opts Options) (*Scanner, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.values = append(s.values, vals...)
+		for _, v := range vals {
+			s.values = append(s.values, valuesOf(v.Name, v.Value, v.Origin)...)
+		}
+	}
+	for _, v := range opts.Known {
+		s.values = append(s.values, valuesOf(v.Name, v.Value, v.Origin)...)
 	}
 	for k, v := range opts.Values {
-		s.values = append(s.values, valuesOf(k, v)...)
+		s.values = append(s.values, valuesOf(k, v, "the environment")...)
 	}
 	// Longer values first, so that a URL wins over the password inside it
 	// when both match at the same place.
@@ -145,27 +166,46 @@ func (s *Scanner) GoString() string { return s.String() }
 func (s *Scanner) EnvValues() int { return len(s.values) }
 
 // IsBinary reports whether data looks binary (a NUL byte in its first 8000
-// bytes, git's own test). Scan skips binary data.
+// bytes, git's own test) and is not UTF-16 text.
 func IsBinary(data []byte) bool {
-	return bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0
+	if bytes.IndexByte(data[:min(len(data), 8000)], 0) < 0 {
+		return false
+	}
+	_, utf16 := decodeUTF16(data)
+	return !utf16
 }
+
+// maxDepth bounds how many encodings wrapped in one another are undone
+// (base64 of a URL with a percent-encoded password is two).
+const maxDepth = 2
 
 // Scan looks for secrets in data, the contents of the file name, and
 // returns them in order of position. Overlapping matches are merged into one
 // finding named after the most specific rule (.env variable, then built-in
 // rule, then gitleaks).
+//
+// Text is searched as written and decoded (see the package documentation);
+// UTF-16 text is decoded first; binary data is searched for the known values
+// (UTF-8 and UTF-16), its PNG text chunks and its printable strings.
 func (s *Scanner) Scan(name string, data []byte) []Finding {
+	if text, ok := decodeUTF16(data); ok && bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 || ok && (bytes.HasPrefix(data, []byte{0xFF, 0xFE}) || bytes.HasPrefix(data, []byte{0xFE, 0xFF})) {
+		fs := s.locate(name, text, s.scanText(name, text, 0, true))
+		for i := range fs {
+			// Offsets are in the decoded text: the file itself cannot be patched there.
+			fs[i].Start, fs[i].End = 0, 0
+			fs[i].Encoding = strings.TrimPrefix(fs[i].Encoding+", UTF-16", ", ")
+		}
+		return fs
+	}
 	if IsBinary(data) {
-		return nil
+		return s.scanBinary(name, data)
 	}
 	text := string(data)
-	var fs []Finding
-	fs = append(fs, s.scanEnv(text)...)
-	fs = append(fs, scanRules(text)...)
-	if s.gitleaks != nil {
-		fs = append(fs, s.scanGitleaks(name, text)...)
-	}
-	fs = merge(fs)
+	return s.locate(name, text, s.scanText(name, text, 0, true))
+}
+
+// locate fills in the file, line, column and excerpt of findings in text.
+func (s *Scanner) locate(name, text string, fs []Finding) []Finding {
 	li := newLineIndex(text)
 	for i := range fs {
 		fs[i].File = name
@@ -175,13 +215,153 @@ func (s *Scanner) Scan(name string, data []byte) []Finding {
 	}
 	for i := range fs {
 		if fs[i].End > fs[i].Start {
-			fs[i].Redacted = excerpt(text, fs[i], fs)
+			fs[i].Redacted = s.safeExcerpt(excerpt(text, fs[i], fs))
 		}
 	}
 	return fs
 }
 
-func (s *Scanner) scanEnv(text string) []Finding {
+// safeExcerpt withholds an excerpt that still shows a known value in any
+// form (a second copy the rules did not report, say).
+func (s *Scanner) safeExcerpt(e string) string {
+	if len(s.scanEnv(e, true, false)) > 0 {
+		return "(excerpt withheld: the line holds a secret in another form)"
+	}
+	for _, v := range views(e) {
+		if len(s.scanEnv(v.v.text, false, false)) > 0 {
+			return "(excerpt withheld: the line holds a secret in another form)"
+		}
+	}
+	return e
+}
+
+// scanText finds secrets in text as written, in its decoded views and in
+// the base64 or hex tokens it holds; offsets are in text.
+func (s *Scanner) scanText(name, text string, depth int, withGitleaks bool) []Finding {
+	var fs []Finding
+	fs = append(fs, s.scanEnv(text, true, true)...)
+	fs = append(fs, scanRules(text)...)
+	if withGitleaks && s.gitleaks != nil {
+		fs = append(fs, s.scanGitleaks(name, text)...)
+	}
+	for _, vw := range views(text) {
+		vf := s.scanEnv(vw.v.text, false, true)
+		if vw.patterns {
+			vf = append(vf, scanRules(vw.v.text)...)
+		}
+		for _, f := range vf {
+			f.Start, f.End = vw.v.toOriginal(f.Start, f.End)
+			if f.Encoding == "" {
+				f.Encoding = "escaped"
+			}
+			fs = append(fs, f)
+		}
+	}
+	if depth < maxDepth {
+		fs = append(fs, s.scanTokens(name, text, depth)...)
+	}
+	return merge(fs)
+}
+
+// scanTokens decodes base64 and hex tokens and looks inside: text is
+// scanned like any text, other bytes for the known values.
+func (s *Scanner) scanTokens(name, text string, depth int) []Finding {
+	var out []Finding
+	for _, loc := range encodedToken.FindAllStringIndex(text, -1) {
+		tok := text[loc[0]:loc[1]]
+		dec, enc, ok := decodeToken(tok)
+		if !ok || len(dec) < minSecretLen {
+			continue
+		}
+		var sub []Finding
+		if d := string(dec); mostlyText(d) {
+			sub = s.scanText(name, d, depth+1, len(d) >= 20)
+		} else {
+			sub = s.scanBytes(dec)
+		}
+		for _, f := range sub {
+			f.Start, f.End = loc[0], loc[1]
+			f.Encoding = strings.TrimSuffix(enc+", "+f.Encoding, ", ")
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// scanBytes looks for the known values in binary data: as UTF-8 (every
+// form) and as UTF-16. Offsets are in data.
+func (s *Scanner) scanBytes(data []byte) []Finding {
+	var out []Finding
+	for _, v := range s.values {
+		for _, form := range append(slices.Clone(v.forms), utf16Forms(v.forms[0])...) {
+			for off := 0; ; {
+				i := bytes.Index(data[off:], []byte(form))
+				if i < 0 {
+					break
+				}
+				out = append(out, v.finding(off+i, off+i+len(form)))
+				off += i + len(form)
+			}
+		}
+	}
+	return out
+}
+
+// scanBinary scans binary data: the known values anywhere, the text chunks
+// of a PNG image, and the printable strings (as strings(1) lists them) with
+// the built-in rules. Findings give the byte offset in their description.
+func (s *Scanner) scanBinary(name string, data []byte) []Finding {
+	var fs []Finding
+	for _, f := range s.scanBytes(data) {
+		f.Encoding = "binary"
+		fs = append(fs, f)
+	}
+	texts, offs := pngText(data)
+	for i, t := range texts {
+		for _, f := range s.scanText(name, t, 1, true) {
+			f.Start, f.End = offs[i], offs[i]+1
+			f.Encoding = strings.TrimSuffix("PNG text, "+f.Encoding, ", ")
+			fs = append(fs, f)
+		}
+	}
+	runs, at, starts := printableRuns(data, 8)
+	for _, f := range s.scanText(name, runs, 1, false) {
+		k := sort.SearchInts(at, f.Start+1) - 1
+		if k < 0 {
+			continue
+		}
+		off := starts[k] + f.Start - at[k]
+		f.Start, f.End = off, off+(f.End-f.Start)
+		if f.Encoding == "" {
+			f.Encoding = "binary"
+		}
+		fs = append(fs, f)
+	}
+	fs = merge(fs)
+	for i := range fs {
+		fs[i].File = name
+		fs[i].Description += fmt.Sprintf(", at byte %d", fs[i].Start)
+		fs[i].Start, fs[i].End = 0, 0
+	}
+	return fs
+}
+
+// finding reports a known value found at [start, end).
+func (v envValue) finding(start, end int) Finding {
+	variable, _, _ := strings.Cut(v.name, " ")
+	return Finding{
+		Rule:        "env:" + v.name,
+		Variable:    variable,
+		Description: "the value of " + v.name + " from " + v.origin,
+		Start:       start, End: end,
+	}
+}
+
+// scanEnv looks for the known values in text: every form when allForms,
+// else the value itself (a decoded view). Values that are ordinary words
+// (a user called "analyst") count only where text uses them as a user or
+// host name, unless anywhere is set.
+func (s *Scanner) scanEnv(text string, allForms, inContext bool) []Finding {
 	var out []Finding
 	var lower string
 	for _, v := range s.values {
@@ -192,7 +372,11 @@ func (s *Scanner) scanEnv(text string) []Finding {
 			}
 			hay = lower
 		}
-		for _, form := range v.forms {
+		forms := v.forms
+		if !allForms {
+			forms = forms[:1]
+		}
+		for _, form := range forms {
 			if v.foldCase {
 				form = strings.ToLower(form)
 			}
@@ -202,85 +386,13 @@ func (s *Scanner) scanEnv(text string) []Finding {
 					break
 				}
 				start := off + i
-				variable, _, _ := strings.Cut(v.name, " ")
-				out = append(out, Finding{
-					Rule:        "env:" + v.name,
-					Variable:    variable,
-					Description: "the value of " + v.name + " from .env",
-					Start:       start, End: start + len(form),
-				})
 				off = start + len(form)
-			}
-		}
-	}
-	return out
-}
-
-func scanRules(text string) []Finding {
-	var out []Finding
-	for _, r := range rules {
-		names := r.re.SubexpNames()
-		for _, m := range r.re.FindAllStringSubmatchIndex(text, -1) {
-			start, end, variable := -1, -1, r.variable
-			for g, n := range names {
-				if n == "secret" && start < 0 && m[2*g] >= 0 && m[2*g+1] > m[2*g] {
-					start, end = m[2*g], m[2*g+1]
-				}
-				if n == "name" && m[2*g] >= 0 {
-					variable = strings.ToUpper(text[m[2*g]:m[2*g+1]])
-				}
-			}
-			if start < 0 {
-				continue
-			}
-			if q := text[start]; end-start >= 2 && (q == '\'' || q == '"') && text[end-1] == q {
-				start, end = start+1, end-1 // the quotes are not the secret
-			}
-			secret := text[start:end]
-			if len(secret) < minSecretLen || isPlaceholder(secret) || strings.Contains(secret, "<secret:") {
-				continue
-			}
-			if r.ok != nil {
-				ls, le := lineBounds(text, start)
-				if !r.ok(text[ls:le], end-ls) {
+				if inContext && v.contextual && !identityContext(text, start, off) {
 					continue
 				}
+				out = append(out, v.finding(start, off))
 			}
-			out = append(out, Finding{Rule: r.id, Description: r.description, Variable: variable, Start: start, End: end})
 		}
-	}
-	return out
-}
-
-func (s *Scanner) scanGitleaks(name, text string) []Finding {
-	s.mu.Lock()
-	found := s.gitleaks.Detect(detect.Fragment{Raw: text, FilePath: name})
-	s.mu.Unlock()
-	li := newLineIndex(text)
-	var out []Finding
-	for _, g := range found {
-		f := Finding{Rule: "gitleaks:" + g.RuleID, Description: g.Description}
-		if g.Secret == "" || g.StartLine < 0 {
-			out = append(out, f) // a rule about the file itself (e.g. a .p12 path)
-			continue
-		}
-		// gitleaks reports the match's 0-based line; find the secret from
-		// the start of that line.
-		from := li.lineStart(g.StartLine)
-		m := strings.Index(text[from:], g.Match)
-		if m < 0 {
-			m = 0
-		}
-		k := strings.Index(text[from+m:], g.Secret)
-		if k < 0 {
-			continue
-		}
-		f.Start = from + m + k
-		f.End = f.Start + len(g.Secret)
-		if placeholderLike(text[f.Start:f.End]) {
-			continue
-		}
-		out = append(out, f)
 	}
 	return out
 }
@@ -313,9 +425,11 @@ func merge(fs []Finding) []Finding {
 	for _, f := range fs {
 		if n := len(out); n > 0 && f.End > f.Start && f.Start < out[n-1].End {
 			last := &out[n-1]
-			if rank(f.Rule) < rank(last.Rule) {
-				last.Rule, last.Description, last.Variable = f.Rule, f.Description, f.Variable
+			if rank(f.Rule) < rank(last.Rule) || rank(f.Rule) == rank(last.Rule) && last.Encoding != "" && f.Encoding == "" {
+				last.Rule, last.Description, last.Variable, last.Encoding = f.Rule, f.Description, f.Variable, f.Encoding
 			}
+			last.Generic = last.Generic && f.Generic
+			last.Start = min(last.Start, f.Start)
 			last.End = max(last.End, f.End)
 			continue
 		}

@@ -155,11 +155,20 @@ func TestCleanCorpusPasses(t *testing.T) {
 	}
 }
 
-func TestBinaryIsSkipped(t *testing.T) {
+// TestBinarySearchedForKnownValues: binary data is searched for the .env
+// values (a pickle, an image), never shown; a binary without them passes.
+func TestBinarySearchedForKnownValues(t *testing.T) {
 	s := newTestScanner(t)
 	data := append([]byte{0x89, 'P', 'N', 'G', 0, 0}, []byte(envPassword)...)
-	if fs := s.Scan("x.png", data); len(fs) != 0 {
-		t.Errorf("binary data scanned: %v", fs)
+	fs := s.Scan("x.png", data)
+	if len(fs) != 1 || fs[0].Variable != "RDS_PASSWORD" || fs[0].Encoding != "binary" {
+		t.Fatalf("expected RDS_PASSWORD in the binary, found %v", fs)
+	}
+	if strings.Contains(fs[0].String(), envPassword) || !strings.Contains(fs[0].String(), "at byte 6") {
+		t.Errorf("finding %q should give the offset and not the value", fs[0])
+	}
+	if fs := s.Scan("y.png", []byte{0x89, 'P', 'N', 'G', 0, 0, 1, 2, 3}); len(fs) != 0 {
+		t.Errorf("a clean binary was flagged: %v", fs)
 	}
 }
 
