@@ -263,8 +263,8 @@ func hint(w io.Writer, results []*result) {
     import "github.com/replicalab/replicalab/helpers/config"
     cfg, err := config.Load()              // environment, then .env found walking up
     v, err := cfg.Get(%q)
-  In a GoNB notebook use that instead of %%env lines or literals. A false positive can be allowed with a
-  "gitleaks:allow" comment on its line (gitleaks rules only).
+  In a GoNB notebook use that instead of %%env lines or literals. A false positive of a pattern rule can be
+  allowed with a "gitleaks:allow" comment on its line (a value of your .env or .pgpass cannot).
 `, name)
 }
 

@@ -25,7 +25,7 @@ type ExportOptions struct {
 	PDF       bool          // also print the report to PDF with headless Chromium
 	Title     string
 	Author    string
-	EnvFile   string // whose values must not appear in the report; default <repo>/.env
+	EnvFile   string // another .env-style file whose values must not appear (those the helpers know always count)
 	Questions string // questions log to append; default the first of QuestionLogs that exists
 	Now       time.Time
 }
@@ -85,11 +85,14 @@ func Export(ctx context.Context, o ExportOptions, log io.Writer) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	envFile := o.EnvFile
-	if envFile == "" {
-		envFile = filepath.Join(o.Repo, ".env")
+	// The values the helpers know (every .env of the repository and above it, the connection
+	// variables of the environment, .pgpass), plus EnvFile when given. The scan reads the report as
+	// written and decoded: entities, text split by tags, SVG, and every base64 data URI.
+	known, _, err := secrets.KnownValues(o.Repo)
+	if err != nil {
+		return nil, fmt.Errorf("report: preparing the secret scan: %w", err)
 	}
-	sc, err := secrets.NewScanner(envFile, secrets.Options{})
+	sc, err := secrets.NewScanner(o.EnvFile, secrets.Options{Known: known})
 	if err != nil {
 		return nil, fmt.Errorf("report: preparing the secret scan: %w", err)
 	}

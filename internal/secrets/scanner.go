@@ -277,7 +277,7 @@ func (s *Scanner) scanTokens(name, text string, depth int) []Finding {
 		if d := string(dec); mostlyText(d) {
 			sub = s.scanText(name, d, depth+1, len(d) >= 20)
 		} else {
-			sub = s.scanBytes(dec)
+			sub = s.binaryFindings(name, dec)
 		}
 		for _, f := range sub {
 			f.Start, f.End = loc[0], loc[1]
@@ -311,6 +311,17 @@ func (s *Scanner) scanBytes(data []byte) []Finding {
 // of a PNG image, and the printable strings (as strings(1) lists them) with
 // the built-in rules. Findings give the byte offset in their description.
 func (s *Scanner) scanBinary(name string, data []byte) []Finding {
+	fs := s.binaryFindings(name, data)
+	for i := range fs {
+		fs[i].File = name
+		fs[i].Description += fmt.Sprintf(", at byte %d", fs[i].Start)
+		fs[i].Start, fs[i].End = 0, 0
+	}
+	return fs
+}
+
+// binaryFindings are scanBinary's findings, with offsets in data.
+func (s *Scanner) binaryFindings(name string, data []byte) []Finding {
 	var fs []Finding
 	for _, f := range s.scanBytes(data) {
 		f.Encoding = "binary"
@@ -337,13 +348,7 @@ func (s *Scanner) scanBinary(name string, data []byte) []Finding {
 		}
 		fs = append(fs, f)
 	}
-	fs = merge(fs)
-	for i := range fs {
-		fs[i].File = name
-		fs[i].Description += fmt.Sprintf(", at byte %d", fs[i].Start)
-		fs[i].Start, fs[i].End = 0, 0
-	}
-	return fs
+	return merge(fs)
 }
 
 // finding reports a known value found at [start, end).

@@ -281,6 +281,10 @@ func views(text string) []struct {
 	}
 	if d := add(decodeEscapes(text, nil), true); d != nil {
 		add(decodeEscapes(d.text, d), true)
+		// Markup that was encoded (an SVG in a percent-encoded data URI, &lt;tags&gt;).
+		if t := add(stripTags(d.text, d), true); t != nil {
+			add(decodeEscapes(t.text, t), true)
+		}
 	}
 	if t := add(stripTags(text, nil), true); t != nil {
 		add(decodeEscapes(t.text, t), true)
