@@ -12,3 +12,14 @@ func TestInt(t *testing.T) {
 		t.Errorf("Int(int) = %q", got)
 	}
 }
+
+func TestCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0 questions", 1: "1 question", 2: "2 questions", 1200: "1,200 questions"} {
+		if got := Count(n, "question", "questions"); got != want {
+			t.Errorf("Count(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := Count(1, "query", "queries"); got != "1 query" {
+		t.Errorf("got %q", got)
+	}
+}

@@ -30,12 +30,14 @@ type CellMetadata struct {
 
 // Output is one output of a code cell.
 type Output struct {
-	Type  string               `json:"output_type"`
-	Name  string               `json:"name"` // stream: stdout or stderr
-	Text  MultiLine            `json:"text"`
-	Data  map[string]MultiLine `json:"data"`
-	EName string               `json:"ename"`
-	EVal  string               `json:"evalue"`
+	Type string               `json:"output_type"`
+	Name string               `json:"name"` // stream: stdout or stderr
+	Text MultiLine            `json:"text"`
+	Data map[string]MultiLine `json:"data"`
+	// Metadata of a display, by key; helpers put a figure's lineage under provenance.MetadataKey.
+	Metadata map[string]json.RawMessage `json:"metadata"`
+	EName    string                     `json:"ename"`
+	EVal     string                     `json:"evalue"`
 }
 
 // MultiLine is nbformat's "multiline string": a string or a list of strings to concatenate.

@@ -2,24 +2,22 @@ package report
 
 import (
 	"bytes"
+	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"html"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/yuin/goldmark"
-	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
 	ghtml "github.com/yuin/goldmark/renderer/html"
-	"github.com/yuin/goldmark/text"
-	xhtml "golang.org/x/net/html"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
 	"github.com/replicalab/replicalab/internal/provenance"
 )
 
@@ -29,59 +27,65 @@ var (
 	TagsHide       = []string{"hide", "remove-cell", "remove_cell", "hide-cell", "report:hide"}
 	TagsAppendix   = []string{"appendix", "report:appendix"}
 	TagsHideOutput = []string{"remove-output", "remove_output", "hide-output", "report:hide-output"}
+	// TagsKeepExplore keeps the output of exploration helpers (overview, profile, picker, diagram, sample)
+	// where the cell is, instead of moving the cell to the appendix.
+	TagsKeepExplore = []string{"keep-explore", "report:keep"}
 )
 
 // Options are the header fields and extras of a report.
 type Options struct {
-	Title     string    // default: notebook metadata "title", else the first level-1 heading, else Source
-	Author    string    // default: notebook metadata "authors"
-	Date      time.Time // default: now
-	Commit    string    // e.g. "2e8d376" or "2e8d376 + uncommitted changes"; "" leaves the field out
-	Source    string    // the notebook's path, shown in the footer
-	Questions []byte    // the questions log (Markdown), appended as an appendix when not empty
+	Title      string    // default: notebook metadata "title", else the first level-1 heading, else Source
+	Author     string    // default: notebook metadata "authors"
+	Date       time.Time // default: now
+	Commit     string    // e.g. "commit 2e8d376"; "" leaves the field out
+	Source     string    // the notebook's path, shown in the footer
+	Questions  []byte    // the questions log (Markdown), appended as an appendix when not empty
+	Parameters []Param   // the values this variant was run with, listed in the header
+
+	verification *Verification // make report VERIFY=1: the queries run again
 }
 
 // Rendered is a report and what went into it.
 type Rendered struct {
 	HTML       []byte
 	Title      string
-	Provenance Provenance
-	Cells      struct{ Shown, CodeShown, Hidden, Appendix int }
-	Images     int // embedded images (PNG, JPEG, SVG)
+	Provenance Provenance // the header's freshness statement
+	Notes      int        // sections with a freshness note of their own
+	Cells      struct{ Shown, CodeShown, Hidden, Appendix, Exploration int }
+	Images     int      // embedded images (PNG, JPEG, SVG)
+	Sources    []Source // figures and tables, numbered as in the report
+
+	doc *document
 }
 
-// Provenance summarises the data freshness marks found in the notebook's outputs.
-type Provenance struct {
-	Reads       int
-	First, Last time.Time
-	MaxLag      float64 // seconds, over the reads whose lag is known
-	LagKnown    bool
-	Primary     bool // some output came from a primary opened with ALLOW_PRIMARY
+// Where a figure or table is shown.
+const (
+	inBody        = "body"
+	inAppendix    = "appendix"
+	inExploration = "exploration"
+)
+
+// Source is a figure or a table of the report and where its numbers came from.
+type Source struct {
+	Kind   provenance.Kind // provenance.Figure or provenance.Table
+	Number int             // Figure 1, 2, ...; Table 1, 2, ... (body first, then the appendix)
+	Title  string
+	Record provenance.Record // Sources is empty when nothing was recorded
+	Where  string            // "body", "appendix" or "exploration"
+	Check  *Check            // make report VERIFY=1's verdict; nil when not verified
+
+	section int // body section; -1 outside the body
 }
 
-// String says how fresh the data is, without naming servers or users (they may be .env values).
-func (p Provenance) String() string {
-	if p.Reads == 0 {
-		return "not recorded (no connection banner or cached result in the outputs)"
+// Label is "Figure 3" or "Table 1".
+func (s Source) Label() string {
+	if s.Kind == provenance.Table {
+		return "Table " + strconv.Itoa(s.Number)
 	}
-	var b strings.Builder
-	span := p.First.UTC().Format("2006-01-02 15:04 UTC")
-	if p.Last.UTC().Format("2006-01-02 15:04") != p.First.UTC().Format("2006-01-02 15:04") {
-		span = p.First.UTC().Format("2006-01-02 15:04") + " – " + p.Last.UTC().Format("2006-01-02 15:04 UTC")
-	}
-	fmt.Fprintf(&b, "read %s", span)
-	if p.Primary {
-		b.WriteString(" — from a PRIMARY database (ALLOW_PRIMARY was set)")
-	} else {
-		b.WriteString(" from the read replica")
-		if p.LagKnown {
-			fmt.Fprintf(&b, ", replication lag at most %s", fmtSeconds(p.MaxLag))
-		}
-	}
-	return b.String()
+	return "Figure " + strconv.Itoa(s.Number)
 }
 
-func fmtSeconds(s float64) string { return strconv.FormatFloat(s, 'f', 1, 64) + " s" }
+func (s Source) anchor() string { return strings.ToLower(strings.ReplaceAll(s.Label(), " ", "-")) }
 
 type heading struct {
 	level int
@@ -90,12 +94,8 @@ type heading struct {
 }
 
 type renderer struct {
-	md        goldmark.Markdown
-	ids       *idSet
-	toc       []heading
-	out       Rendered
-	firstH1   string
-	firstH1ID string
+	md  goldmark.Markdown
+	ids *idSet
 }
 
 func newRenderer() *renderer {
@@ -110,63 +110,274 @@ func newRenderer() *renderer {
 	}
 }
 
+// document is a notebook sorted into the parts of a report, before captions and notes are decided.
+type document struct {
+	r                  *renderer
+	nonce              string
+	metaTitle, authors string
+	firstH1, firstH1ID string
+	body               []string // HTML with placeholders (see ph)
+	appendix           []string // cells tagged appendix
+	explore            []string // exploration output moved out of the body
+	toc                []heading
+	sources            []*Source
+	reads              []sectionRead
+	banners            []provenance.Read
+	cells              struct{ Shown, CodeShown, Hidden, Appendix, Exploration int }
+	images             int
+}
+
+// ph is a placeholder for something decided once the whole notebook is read: a source's caption
+// ("src", its index) or a section's freshness note ("note", the section).
+func (d *document) ph(kind string, n int) string {
+	return "<!--" + d.nonce + ":" + kind + ":" + strconv.Itoa(n) + "-->"
+}
+
 // Render turns a notebook into a self-contained HTML report.
 func Render(nb *Notebook, o Options) (*Rendered, error) {
-	r := newRenderer()
-	var body, appendix bytes.Buffer
-	for i, c := range nb.Cells {
+	return build(nb).render(o), nil
+}
+
+// build reads the notebook's cells into a document.
+func build(nb *Notebook) *document {
+	var nonce [8]byte
+	_, _ = rand.Read(nonce[:])
+	d := &document{r: newRenderer(), nonce: "rl" + hex.EncodeToString(nonce[:])}
+	if t, ok := nb.Metadata["title"].(string); ok {
+		d.metaTitle = t
+	}
+	d.authors = metadataAuthors(nb.Metadata)
+	section := 0
+	d.body = append(d.body, d.ph("note", 0))
+	for _, c := range nb.Cells {
 		switch {
 		case c.tagged(TagsHide...):
-			r.out.Cells.Hidden++
+			d.cells.Hidden++
 			continue
 		case c.Type == "raw":
 			continue
 		}
-		dst := &body
-		if c.tagged(TagsAppendix...) {
-			dst = &appendix
-			r.out.Cells.Appendix++
-		} else {
-			r.out.Cells.Shown++
-		}
+		inApp := c.tagged(TagsAppendix...)
 		switch c.Type {
 		case "markdown":
-			dst.WriteString(`<section class="md">`)
-			dst.WriteString(r.markdown(attachmentsInline(string(c.Source), c.Attachments), dst == &body))
-			dst.WriteString("</section>\n")
+			h, hs := d.r.markdown(attachmentsInline(string(c.Source), c.Attachments))
+			part := `<section class="md">` + h + "</section>\n"
+			if inApp {
+				d.appendix = append(d.appendix, part)
+				d.cells.Appendix++
+				continue
+			}
+			started := false
+			for _, x := range hs {
+				if x.level == 1 && d.firstH1 == "" {
+					d.firstH1, d.firstH1ID = x.text, x.id
+				}
+				if x.level == 2 {
+					section++
+					started = true
+				}
+				d.toc = append(d.toc, x)
+			}
+			if started {
+				part += d.ph("note", section)
+			}
+			d.body = append(d.body, part)
+			d.cells.Shown++
 		case "code":
-			r.codeCell(dst, i, c)
+			part, info, srcs := d.codeCell(c)
+			where, sec := inBody, section
+			switch {
+			case inApp:
+				where, sec = inAppendix, -1
+				d.appendix = append(d.appendix, part)
+				d.cells.Appendix++
+			case info.explore && !c.tagged(TagsKeepExplore...):
+				where, sec = inExploration, -1
+				d.explore = append(d.explore, part)
+				d.cells.Exploration++
+			default:
+				d.body = append(d.body, part)
+				d.cells.Shown++
+			}
+			for _, s := range srcs {
+				s.Where, s.section = where, sec
+				for _, l := range s.Record.Sources {
+					d.reads = append(d.reads, sectionRead{Read: l.Read(), section: sec})
+				}
+			}
+			for _, rd := range info.reads {
+				d.reads = append(d.reads, sectionRead{Read: rd, section: sec})
+			}
+			d.banners = append(d.banners, info.banners...)
 		}
 	}
+	return d
+}
+
+// cellInfo is what a code cell's outputs say besides their content.
+type cellInfo struct {
+	explore bool
+	reads   []provenance.Read
+	banners []provenance.Read
+}
+
+func (d *document) codeCell(c Cell) (string, cellInfo, []*Source) {
+	var b strings.Builder
+	var info cellInfo
+	var srcs []*Source
+	b.WriteString(`<section class="cell">`)
+	if c.tagged(TagsShowCode...) {
+		d.cells.CodeShown++
+		fmt.Fprintf(&b, "<pre class=\"code\"><code>%s</code></pre>\n", html.EscapeString(strings.TrimRight(string(c.Source), "\n")))
+	}
+	if !c.tagged(TagsHideOutput...) {
+		var stream strings.Builder
+		streamName := ""
+		flush := func() {
+			if stream.Len() > 0 {
+				fmt.Fprintf(&b, "<pre class=\"stream %s\">%s</pre>\n", html.EscapeString(streamName), html.EscapeString(strings.TrimRight(stream.String(), "\n")))
+				stream.Reset()
+			}
+		}
+		for _, o := range c.Outputs {
+			if o.Type == "stream" {
+				if streamName != o.Name {
+					flush()
+					streamName = o.Name
+				}
+				stream.WriteString(string(o.Text))
+				continue
+			}
+			flush()
+			switch o.Type {
+			case "display_data", "execute_result", "update_display_data":
+				b.WriteString(d.richOutput(o, &info, &srcs))
+			case "error":
+				fmt.Fprintf(&b, "<div class=\"error\">This cell failed: %s</div>\n", html.EscapeString(strings.TrimSpace(o.EName+": "+o.EVal)))
+			}
+		}
+		flush()
+	}
+	b.WriteString("</section>\n")
+	return b.String(), info, srcs
+}
+
+var imageTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+// addSource registers a figure or table and returns the placeholder of its caption.
+func (d *document) addSource(kind provenance.Kind, rec provenance.Record, title string, srcs *[]*Source) string {
+	rec.Kind = kind
+	if title == "" {
+		title = rec.Title
+	}
+	s := &Source{Kind: kind, Title: title, Record: rec}
+	d.sources = append(d.sources, s)
+	*srcs = append(*srcs, s)
+	return d.ph("src", len(d.sources)-1)
+}
+
+// richOutput renders the richest representation of a display.
+func (d *document) richOutput(o Output, info *cellInfo, srcs *[]*Source) string {
+	data := o.Data
+	if h, ok := data["text/html"]; ok {
+		out, hi := transformHTML(string(h), func(rec provenance.Record) string {
+			return d.addSource(provenance.Table, rec, "", srcs)
+		})
+		info.explore = info.explore || hi.explore
+		info.reads = append(info.reads, hi.reads...)
+		info.banners = append(info.banners, hi.banners...)
+		if strings.TrimSpace(out) == "" {
+			return ""
+		}
+		return `<div class="output html">` + out + "</div>\n"
+	}
+	var rec provenance.Record
+	if raw, ok := o.Metadata[provenance.MetadataKey]; ok {
+		if r, err := provenance.ParseRecord(raw); err == nil {
+			rec = r
+		}
+	}
+	alt := strings.TrimSpace(string(data["text/plain"]))
+	if alt == "" || strings.HasPrefix(alt, "<") {
+		alt = "chart"
+	}
+	title := rec.Title
+	if title == "" && alt != "chart" {
+		title = alt
+		if i := strings.Index(title, " ("); i > 0 { // chart.Show's alt text: "title (note)"
+			title = title[:i]
+		}
+	}
+	figure := func(src string) string {
+		d.images++
+		ph := d.addSource(provenance.Figure, rec, title, srcs)
+		return `<figure class="output figure"><img alt="` + html.EscapeString(alt) + `" src="` + src + `">` + ph + "</figure>\n"
+	}
+	if svg, ok := data["image/svg+xml"]; ok {
+		return figure("data:image/svg+xml;base64," + base64.StdEncoding.EncodeToString([]byte(svg)))
+	}
+	for _, mime := range imageTypes {
+		if img, ok := data[mime]; ok {
+			return figure("data:" + mime + ";base64," + strings.Join(strings.Fields(string(img)), ""))
+		}
+	}
+	if md, ok := data["text/markdown"]; ok {
+		h, _ := d.r.markdown(string(md))
+		return `<div class="output md">` + h + "</div>\n"
+	}
+	if txt, ok := data["text/plain"]; ok {
+		return `<pre class="output">` + html.EscapeString(strings.TrimRight(string(txt), "\n")) + "</pre>\n"
+	}
+	return ""
+}
+
+// render decides the numbers, captions and notes, and writes the report.
+func (d *document) render(o Options) *Rendered {
+	out := &Rendered{doc: d, Images: d.images}
+	out.Cells = d.cells
+	// Figures and tables are numbered in reading order: the body, then the appendix.
+	count := map[provenance.Kind]int{}
+	for _, where := range []string{inBody, inAppendix, inExploration} {
+		for _, s := range d.sources {
+			if s.Where == where {
+				count[s.Kind]++
+				s.Number = count[s.Kind]
+			}
+		}
+	}
+	if v := o.verification; v != nil {
+		for i, s := range d.sources {
+			if i < len(v.Checks) {
+				s.Check = &v.Checks[i]
+			}
+		}
+	}
+	fr := computeFreshness(d.reads, d.banners)
+	out.Provenance, out.Notes = fr.header, len(fr.notes)
+
 	title := o.Title
 	if title == "" {
-		if t, ok := nb.Metadata["title"].(string); ok {
-			title = t
-		}
+		title = d.metaTitle
 	}
-	if title == "" && r.firstH1 != "" {
+	dropH1 := false
+	if title == "" && d.firstH1 != "" {
 		// The notebook's first heading becomes the report's title; it is not repeated below the header.
-		title = r.firstH1
-		if loc := regexp.MustCompile(`<h1 id="` + regexp.QuoteMeta(r.firstH1ID) + `">.*?</h1>\n?`).FindIndex(body.Bytes()); loc != nil {
-			rest := append([]byte{}, body.Bytes()[loc[1]:]...)
-			body.Truncate(loc[0])
-			body.Write(rest)
-		}
+		title, dropH1 = d.firstH1, true
 	}
 	if title == "" {
 		title = o.Source
 	}
 	author := o.Author
 	if author == "" {
-		author = metadataAuthors(nb.Metadata)
+		author = d.authors
 	}
 	date := o.Date
 	if date.IsZero() {
 		date = time.Now()
 	}
-	var questions string
+	var questions questionsLog
 	if len(bytes.TrimSpace(o.Questions)) > 0 {
-		questions = r.markdownNoTOC(string(o.Questions))
+		questions = dedupeQuestions(string(o.Questions))
 	}
 
 	var doc bytes.Buffer
@@ -174,47 +385,139 @@ func Render(nb *Notebook, o Options) (*Rendered, error) {
 	doc.WriteString(`<meta name="viewport" content="width=device-width, initial-scale=1">` + "\n")
 	fmt.Fprintf(&doc, "<title>%s</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", html.EscapeString(title), css)
 	fmt.Fprintf(&doc, "<header>\n<h1 class=\"title\">%s</h1>\n<dl class=\"meta\">\n", html.EscapeString(title))
-	field := func(k, v string) {
+	field := func(k, v, class string) {
 		if v != "" {
-			fmt.Fprintf(&doc, "<dt>%s</dt><dd>%s</dd>\n", k, html.EscapeString(v))
+			if class != "" {
+				class = ` class="` + class + `"`
+			}
+			fmt.Fprintf(&doc, "<dt>%s</dt><dd%s>%s</dd>\n", k, class, html.EscapeString(v))
 		}
 	}
-	field("Author", author)
-	field("Date", date.Format("2 January 2006, 15:04 MST"))
-	field("Version", o.Commit)
-	field("Data", r.out.Provenance.String())
+	field("Author", author, "")
+	field("Date", date.Format("2 January 2006, 15:04 MST"), "")
+	field("Version", o.Commit, "")
+	field("Data", fr.header.String(), "freshness")
+	if len(o.Parameters) > 0 {
+		var ps []string
+		for _, p := range o.Parameters {
+			ps = append(ps, p.Name+" = "+p.Value)
+		}
+		field("Parameters", strings.Join(ps, ", "), "parameters")
+	}
+	if v := o.verification; v != nil {
+		field("Checked", v.summary(d.sources), "verification")
+	}
 	doc.WriteString("</dl>\n</header>\n")
-	r.writeTOC(&doc, appendix.Len() > 0, questions != "")
+
+	hasSources := len(d.sources) > 0
+	d.writeTOC(&doc, len(d.appendix) > 0 || hasSources || len(d.explore) > 0, hasSources, len(d.explore) > 0, questions.markdown != "")
+
+	body := strings.Join(d.body, "")
+	if dropH1 {
+		if loc := regexp.MustCompile(`<h1 id="` + regexp.QuoteMeta(d.firstH1ID) + `">.*?</h1>\n?`).FindStringIndex(body); loc != nil {
+			body = body[:loc[0]] + body[loc[1]:]
+		}
+	}
 	doc.WriteString("<article>\n")
-	doc.Write(body.Bytes())
+	doc.WriteString(body)
 	doc.WriteString("</article>\n")
-	if appendix.Len() > 0 {
+	if len(d.appendix) > 0 || hasSources || len(d.explore) > 0 {
 		doc.WriteString(`<section class="appendix"><h2 id="appendix">Appendix</h2>` + "\n")
-		doc.Write(appendix.Bytes())
+		doc.WriteString(strings.Join(d.appendix, ""))
+		if hasSources {
+			d.writeSources(&doc, o)
+		}
+		if len(d.explore) > 0 {
+			doc.WriteString(`<h3 id="exploration">Exploration</h3>` + "\n")
+			doc.WriteString(`<p class="intro">What the database looked like while the analysis was prepared: tables, column profiles and samples, read from the catalog and the planner's statistics.</p>` + "\n")
+			doc.WriteString(strings.Join(d.explore, ""))
+		}
 		doc.WriteString("</section>\n")
 	}
-	if questions != "" {
+	if questions.markdown != "" {
 		doc.WriteString(`<section class="appendix questions"><h2 id="questions">Questions and answers</h2>` + "\n")
-		doc.WriteString(questions)
+		summary := numfmt.Count(questions.total, "question", "questions")
+		if questions.open > 0 {
+			summary += ", " + numfmt.Int(questions.open) + " open"
+		}
+		if n := len(questions.duplicates); n > 0 {
+			summary += "; " + numfmt.Count(n, "repeated entry", "repeated entries") + " left out (" + strings.Join(questions.duplicates, ", ") + ")"
+		}
+		fmt.Fprintf(&doc, "<p class=\"intro\">%s.</p>\n", html.EscapeString(summary))
+		h, _ := d.r.markdown(questions.markdown)
+		doc.WriteString(h)
 		doc.WriteString("</section>\n")
 	}
 	fmt.Fprintf(&doc, "<footer>Exported from %s by replicalab on %s.</footer>\n",
 		html.EscapeString(o.Source), html.EscapeString(date.Format("2006-01-02 15:04 MST")))
 	doc.WriteString("</main>\n</body>\n</html>\n")
-	r.out.HTML = doc.Bytes()
-	r.out.Title = title
-	return &r.out, nil
+
+	out.HTML = d.fill(doc.Bytes(), fr)
+	out.Title = title
+	for _, s := range d.sources {
+		out.Sources = append(out.Sources, *s)
+	}
+	return out
 }
 
-func (r *renderer) writeTOC(doc *bytes.Buffer, appendix, questions bool) {
+// fill replaces the placeholders with captions and freshness notes.
+func (d *document) fill(page []byte, fr freshness) []byte {
+	re := regexp.MustCompile(`<!--` + d.nonce + `:(src|note):(\d+)-->`)
+	return re.ReplaceAllFunc(page, func(m []byte) []byte {
+		sub := re.FindSubmatch(m)
+		n, _ := strconv.Atoi(string(sub[2]))
+		switch string(sub[1]) {
+		case "note":
+			p, ok := fr.notes[n]
+			if !ok {
+				return nil
+			}
+			return []byte(`<p class="freshness-note">` + html.EscapeString(sectionNote(p)) + "</p>\n")
+		default:
+			if n >= len(d.sources) {
+				return nil
+			}
+			return []byte(d.caption(d.sources[n]))
+		}
+	})
+}
+
+// caption is a figure's or table's label, with a link to where its numbers came from, and a warning when
+// make report VERIFY=1 found that they changed.
+func (d *document) caption(s *Source) string {
+	var b strings.Builder
+	tag := "figcaption"
+	if s.Kind == provenance.Table {
+		tag = "p"
+	}
+	fmt.Fprintf(&b, `<%s class="caption" id="%s"><b>%s.</b>`, tag, s.anchor(), s.Label())
+	if s.Kind == provenance.Table && s.Title != "" {
+		b.WriteString(" " + html.EscapeString(s.Title) + ".")
+	}
+	fmt.Fprintf(&b, ` <a href="#source-%s">Source</a>`, s.anchor())
+	if c := s.Check; c != nil && len(c.Drift) > 0 {
+		fmt.Fprintf(&b, `<span class="drift"> ⚠ The numbers behind this %s have changed since it was made (%s): see the appendix.</span>`,
+			strings.ToLower(string(s.Kind)), html.EscapeString(c.Drift[0].String()))
+	}
+	fmt.Fprintf(&b, "</%s>", tag)
+	return b.String()
+}
+
+func (d *document) writeTOC(doc *bytes.Buffer, appendix, sources, explore, questions bool) {
 	var entries []heading
-	for _, h := range r.toc {
+	for _, h := range d.toc {
 		if h.level >= 2 && h.level <= 3 {
 			entries = append(entries, h)
 		}
 	}
 	if appendix {
 		entries = append(entries, heading{2, "appendix", "Appendix"})
+	}
+	if sources {
+		entries = append(entries, heading{3, "sources", "Where the figures and tables come from"})
+	}
+	if explore {
+		entries = append(entries, heading{3, "exploration", "Exploration"})
 	}
 	if questions {
 		entries = append(entries, heading{2, "questions", "Questions and answers"})
@@ -229,324 +532,107 @@ func (r *renderer) writeTOC(doc *bytes.Buffer, appendix, questions bool) {
 	doc.WriteString("</ol>\n</nav>\n")
 }
 
-// markdown renders one cell's Markdown, recording its headings for the table of contents.
-func (r *renderer) markdown(src string, toc bool) string {
-	ctx := parser.NewContext(parser.WithIDs(r.ids))
-	reader := text.NewReader([]byte(src))
-	doc := r.md.Parser().Parse(reader, parser.WithContext(ctx))
-	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		h, ok := n.(*ast.Heading)
-		if !ok || !entering {
-			return ast.WalkContinue, nil
-		}
-		id := ""
-		if v, ok := h.AttributeString("id"); ok {
-			if b, ok := v.([]byte); ok {
-				id = string(b)
-			}
-		}
-		txt := plainText(h, []byte(src))
-		if h.Level == 1 && r.firstH1 == "" && toc {
-			r.firstH1, r.firstH1ID = txt, id
-		}
-		if toc {
-			r.toc = append(r.toc, heading{h.Level, id, txt})
-		}
-		return ast.WalkSkipChildren, nil
-	})
-	var buf bytes.Buffer
-	if err := r.md.Renderer().Render(&buf, []byte(src), doc); err != nil {
-		return "<pre>" + html.EscapeString(src) + "</pre>"
-	}
-	return sanitizeHTML(buf.String())
-}
-
-func (r *renderer) markdownNoTOC(src string) string { return r.markdown(src, false) }
-
-func plainText(n ast.Node, src []byte) string {
-	var b strings.Builder
-	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
-		if !entering {
-			return ast.WalkContinue, nil
-		}
-		switch t := c.(type) {
-		case *ast.Text:
-			b.Write(t.Segment.Value(src))
-		case *ast.String:
-			b.Write(t.Value)
-		case *ast.CodeSpan:
-			for ch := t.FirstChild(); ch != nil; ch = ch.NextSibling() {
-				if tx, ok := ch.(*ast.Text); ok {
-					b.Write(tx.Segment.Value(src))
-				}
-			}
-			return ast.WalkSkipChildren, nil
-		}
-		return ast.WalkContinue, nil
-	})
-	return strings.TrimSpace(b.String())
-}
-
-func (r *renderer) codeCell(dst *bytes.Buffer, index int, c Cell) {
-	dst.WriteString(`<section class="cell">`)
-	if c.tagged(TagsShowCode...) {
-		r.out.Cells.CodeShown++
-		fmt.Fprintf(dst, "<pre class=\"code\"><code>%s</code></pre>\n", html.EscapeString(strings.TrimRight(string(c.Source), "\n")))
-	}
-	if !c.tagged(TagsHideOutput...) {
-		r.outputs(dst, c.Outputs)
-	}
-	dst.WriteString("</section>\n")
-}
-
-var imageTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp"}
-
-func (r *renderer) outputs(dst *bytes.Buffer, outs []Output) {
-	var stream strings.Builder
-	streamName := ""
-	flush := func() {
-		if stream.Len() > 0 {
-			fmt.Fprintf(dst, "<pre class=\"stream %s\">%s</pre>\n", streamName, html.EscapeString(strings.TrimRight(stream.String(), "\n")))
-			stream.Reset()
+// writeSources lists every figure and table with the queries behind it.
+func (d *document) writeSources(doc *bytes.Buffer, o Options) {
+	nf, nt := 0, 0
+	for _, s := range d.sources {
+		if s.Kind == provenance.Table {
+			nt++
+		} else {
+			nf++
 		}
 	}
-	for _, o := range outs {
-		switch o.Type {
-		case "stream":
-			if streamName != o.Name {
-				flush()
-				streamName = o.Name
-			}
-			stream.WriteString(string(o.Text))
+	doc.WriteString(`<h3 id="sources">Where the figures and tables come from</h3>` + "\n")
+	var what []string
+	if nf > 0 {
+		what = append(what, numfmt.Count(nf, "figure", "figures"))
+	}
+	if nt > 0 {
+		what = append(what, numfmt.Count(nt, "table", "tables"))
+	}
+	fmt.Fprintf(doc, "<p class=\"intro\">The queries behind the %s of this report, as sent to the database, with the time each was read.</p>\n",
+		html.EscapeString(strings.Join(what, " and ")))
+	for _, line := range d.appendixNotes(o) {
+		fmt.Fprintf(doc, "<p class=\"note\">%s</p>\n", html.EscapeString(line))
+	}
+	for _, s := range d.sources {
+		fmt.Fprintf(doc, `<div class="source" id="source-%s"><h4><a href="#%s">%s</a>`, s.anchor(), s.anchor(), s.Label())
+		if s.Title != "" {
+			fmt.Fprintf(doc, ". %s", html.EscapeString(s.Title))
+		}
+		doc.WriteString("</h4>\n")
+		if s.Record.Note != "" {
+			fmt.Fprintf(doc, "<p class=\"note\">%s</p>\n", html.EscapeString(s.Record.Note))
+		}
+		if len(s.Record.Sources) == 0 {
+			doc.WriteString("<p class=\"note\">No query was recorded for it: it was not drawn from data read through the helpers.</p>\n</div>\n")
 			continue
 		}
-		flush()
-		switch o.Type {
-		case "display_data", "execute_result", "update_display_data":
-			dst.WriteString(r.richOutput(o.Data))
-		case "error":
-			fmt.Fprintf(dst, "<div class=\"error\">This cell failed: %s</div>\n", html.EscapeString(strings.TrimSpace(o.EName+": "+o.EVal)))
-		}
-	}
-	flush()
-}
-
-// richOutput renders the richest representation of a display.
-func (r *renderer) richOutput(data map[string]MultiLine) string {
-	if h, ok := data["text/html"]; ok {
-		return `<div class="output html">` + sanitizeHTML(r.neutralizeProvenance(string(h))) + "</div>\n"
-	}
-	if svg, ok := data["image/svg+xml"]; ok {
-		r.out.Images++
-		return `<div class="output"><img alt="chart" src="data:image/svg+xml;base64,` +
-			base64.StdEncoding.EncodeToString([]byte(svg)) + `"></div>` + "\n"
-	}
-	for _, mime := range imageTypes {
-		if img, ok := data[mime]; ok {
-			r.out.Images++
-			b64 := strings.Join(strings.Fields(string(img)), "")
-			return `<div class="output"><img alt="chart" src="data:` + mime + `;base64,` + b64 + `"></div>` + "\n"
-		}
-	}
-	if md, ok := data["text/markdown"]; ok {
-		return `<div class="output md">` + r.markdownNoTOC(string(md)) + "</div>\n"
-	}
-	if txt, ok := data["text/plain"]; ok {
-		return `<pre class="output">` + html.EscapeString(strings.TrimRight(string(txt), "\n")) + "</pre>\n"
-	}
-	return ""
-}
-
-// markLine is the neutral line that replaces a provenance-marked element: when and at what lag the data
-// was read, never from which server or as which user.
-func markLine(m provenance.Mark) string {
-	s := "Data read " + m.At.UTC().Format("2006-01-02 15:04:05 UTC")
-	if m.Primary {
-		return s + " from a PRIMARY database (ALLOW_PRIMARY was set)"
-	}
-	s += " from the read replica"
-	if m.LagKnown {
-		s += ", lag " + fmtSeconds(m.Lag.Seconds())
-	}
-	return s
-}
-
-func (r *renderer) addProvenance(m provenance.Mark) {
-	p := &r.out.Provenance
-	if p.Reads == 0 || m.At.Before(p.First) {
-		p.First = m.At
-	}
-	if p.Reads == 0 || m.At.After(p.Last) {
-		p.Last = m.At
-	}
-	p.Reads++
-	if lag := m.Lag.Seconds(); m.LagKnown && (!p.LagKnown || lag > p.MaxLag) {
-		p.MaxLag, p.LagKnown = lag, true
-	}
-	p.Primary = p.Primary || m.Primary
-}
-
-// neutralizeProvenance replaces every element that carries a provenance mark (the replica banner, a
-// frame's "rows from ..." line) by a neutral line saying when the data was read and at what lag, and records
-// the mark for the header. The originals name the server and the user, which are .env values.
-func (r *renderer) neutralizeProvenance(h string) string {
-	if !provenance.Marked(h) {
-		return h
-	}
-	z := xhtml.NewTokenizer(strings.NewReader(h))
-	var out strings.Builder
-	depth := 0 // > 0 while inside a marked element
-	for {
-		tt := z.Next()
-		switch tt {
-		case xhtml.ErrorToken:
-			return out.String()
-		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
-			if depth > 0 {
-				if name, _ := z.TagName(); tt == xhtml.StartTagToken && !htmlVoid(string(name)) {
-					depth++
-				}
-				continue
+		for i, l := range s.Record.Sources {
+			if len(s.Record.Sources) > 1 {
+				fmt.Fprintf(doc, "<p class=\"note\">Query %d of %d</p>\n", i+1, len(s.Record.Sources))
 			}
-			tok := z.Token()
-			if m, ok := provenance.Parse(tok.Attr); ok {
-				r.addProvenance(m)
-				out.WriteString(`<div class="provenance">` + html.EscapeString(markLine(m)) + `</div>`)
-				if tt == xhtml.StartTagToken && !htmlVoid(tok.Data) {
-					depth = 1
-				}
-				continue
+			doc.WriteString("<dl class=\"facts\">\n")
+			for _, f := range sourceFacts(l) {
+				fmt.Fprintf(doc, "<dt>%s</dt><dd>%s</dd>\n", html.EscapeString(f[0]), html.EscapeString(f[1]))
 			}
-			out.WriteString(tok.String())
-		case xhtml.EndTagToken:
-			if depth > 0 {
-				depth--
-				continue
+			if s.Check != nil && i == 0 {
+				fmt.Fprintf(doc, "<dt>Checked</dt><dd class=\"%s\">%s</dd>\n", s.Check.class(), html.EscapeString(s.Check.String()))
 			}
-			out.Write(z.Raw())
-		default:
-			if depth == 0 {
-				out.Write(z.Raw())
-			}
+			doc.WriteString("</dl>\n")
+			fmt.Fprintf(doc, "<pre class=\"sql\"><code>%s</code></pre>\n", html.EscapeString(strings.TrimSpace(l.SQL)))
 		}
+		doc.WriteString("</div>\n")
 	}
 }
 
-// htmlVoid reports whether an element has no end tag.
-func htmlVoid(name string) bool {
-	switch name {
-	case "br", "hr", "img", "input", "meta", "link", "base", "col", "area", "source", "wbr", "embed":
-		return true
+// appendixNotes are the report-wide lines at the top of the sources' appendix: what VERIFY found. Lines
+// about the whole report's reads (a load ledger, for one) belong here.
+func (d *document) appendixNotes(o Options) []string {
+	var lines []string
+	if v := o.verification; v != nil {
+		lines = append(lines, fmt.Sprintf("Checked on %s: every query was run again on the replica and its numbers compared with those recorded, "+
+			"with a tolerance of %s (a number may move by that share of itself).", v.At.UTC().Format("2006-01-02 15:04 UTC"), percent(v.Tolerance)))
 	}
-	return false
+	return lines
 }
 
-var attachmentRef = regexp.MustCompile(`attachment:([^)\s"']+)`)
-
-// attachmentsInline replaces attachment:name references with data URIs.
-func attachmentsInline(src string, att map[string]map[string]MultiLine) string {
-	if len(att) == 0 {
-		return src
+// sourceFacts lists what a reader may want to know about one query behind a figure or table, one line
+// each. A new fact about a query (a truncation or sample label) is one more line here.
+func sourceFacts(l provenance.Lineage) [][2]string {
+	var facts [][2]string
+	read := l.Read()
+	when := read.At.UTC().Format("2006-01-02 15:04:05 UTC")
+	switch {
+	case read.Primary:
+		when += " from a PRIMARY database (ALLOW_PRIMARY was set)"
+	case read.LagKnown:
+		when += " from the read replica, lag " + fmtSeconds(read.Lag.Seconds())
+	default:
+		when += " from the read replica"
 	}
-	return attachmentRef.ReplaceAllStringFunc(src, func(ref string) string {
-		name := strings.TrimPrefix(ref, "attachment:")
-		bundle, ok := att[name]
-		if !ok {
-			return ref
+	if l.Cached {
+		when += " (reused from the notebook's cache)"
+	}
+	facts = append(facts, [2]string{"Read", when})
+	rows := numfmt.Count(l.Rows, "row", "rows")
+	if l.Truncated {
+		rows += fmt.Sprintf(" kept: the first %s, the query returned more", numfmt.Int(l.Limit))
+	}
+	facts = append(facts, [2]string{"Rows", rows})
+	if len(l.Args) > 0 {
+		var as []string
+		for i, a := range l.Args {
+			as = append(as, fmt.Sprintf("$%d = %s", i+1, a))
 		}
-		mimes := make([]string, 0, len(bundle))
-		for m := range bundle {
-			mimes = append(mimes, m)
-		}
-		sort.Strings(mimes)
-		for _, m := range mimes {
-			if strings.HasPrefix(m, "image/") {
-				return "data:" + m + ";base64," + strings.Join(strings.Fields(string(bundle[m])), "")
-			}
-		}
-		return ref
-	})
+		facts = append(facts, [2]string{"Arguments", strings.Join(as, ", ")})
+	}
+	if l.Sample != "" {
+		facts = append(facts, [2]string{"Sample", l.Sample})
+	}
+	return facts
 }
 
-func metadataAuthors(md map[string]any) string {
-	list, ok := md["authors"].([]any)
-	if !ok {
-		return ""
-	}
-	var names []string
-	for _, a := range list {
-		switch v := a.(type) {
-		case string:
-			names = append(names, v)
-		case map[string]any:
-			if n, ok := v["name"].(string); ok {
-				names = append(names, n)
-			}
-		}
-	}
-	return strings.Join(names, ", ")
+func percent(f float64) string {
+	return strconv.FormatFloat(f*100, 'f', -1, 64) + " %"
 }
-
-// idSet gives headings ids that are unique across every cell of the report.
-type idSet struct{ seen map[string]int }
-
-func (s *idSet) Generate(value []byte, kind ast.NodeKind) []byte {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(string(value)) {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			dash = false
-			b.WriteRune(r)
-		default:
-			dash = true
-		}
-	}
-	id := b.String()
-	if id == "" {
-		id = "section"
-	}
-	n := s.seen[id]
-	s.seen[id] = n + 1
-	if n > 0 {
-		id = fmt.Sprintf("%s-%d", id, n)
-	}
-	return []byte(id)
-}
-
-func (s *idSet) Put(value []byte) { s.seen[string(value)]++ }
-
-const css = `
-:root{--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--accent:#0969da;--bg:#fff;--code:#f6f8fa}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif}
-main{max-width:920px;margin:0 auto;padding:2.5rem 1.5rem 4rem}
-h1.title{font-size:2rem;margin:0 0 .75rem}
-h1,h2,h3{line-height:1.25}
-h2{margin-top:2.2rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
-dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:0 0 1.5rem;color:var(--muted);font-size:.93rem}
-dl.meta dt{font-weight:600}
-dl.meta dd{margin:0}
-nav.toc{background:var(--code);border:1px solid var(--line);border-radius:6px;padding:.6rem 1.2rem;margin-bottom:2rem}
-nav.toc h2{font-size:1rem;border:0;margin:.3rem 0}
-nav.toc ol{margin:0;padding-left:1.2rem}
-nav.toc li.l3{margin-left:1.2rem;list-style:circle}
-a{color:var(--accent)}
-pre{background:var(--code);border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;overflow-x:auto;font-size:.85rem;line-height:1.4}
-pre.stream,pre.output{white-space:pre-wrap;overflow-wrap:anywhere}
-pre.stderr{border-left:4px solid #d4a72c}
-pre.code{border-left:4px solid var(--accent)}
-.output{margin:.8rem 0;overflow-x:auto}
-.output img{max-width:100%;height:auto}
-.output table,.md table{border-collapse:collapse;font-size:.88rem;margin:.6rem 0}
-.output th,.output td,.md th,.md td{border:1px solid var(--line);padding:.25rem .55rem}
-.output th,.md th{background:var(--code)}
-.provenance{color:var(--muted);font-size:.85rem;margin:.4rem 0}
-.error{border-left:4px solid #cf222e;background:#ffebe9;padding:.5rem .8rem;border-radius:4px;margin:.6rem 0}
-section.appendix{margin-top:3rem}
-footer{margin-top:3rem;color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);padding-top:.8rem}
-@media print{main{max-width:none;padding:0}nav.toc{break-after:page}pre,.output{break-inside:avoid}}
-`

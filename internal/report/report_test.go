@@ -86,7 +86,7 @@ func repoWithEnv(t testing.TB) string {
 	return dir
 }
 
-const bannerHTML = `<div data-replicalab-source="analyst_ro@` + envHost + `:5432/app" data-replicalab-at="2026-11-20T10:02:13Z" data-replicalab-lag="0.400" style="font-family:monospace">replica analyst_ro@` + envHost + `:5432/app · PostgreSQL 15.18 · read replica, lag 0.4 s, read-only · TLS</div>`
+const bannerHTML = `<div data-replicalab-kind="banner" data-replicalab-source="analyst_ro@` + envHost + `:5432/app" data-replicalab-at="2026-11-20T10:02:13Z" data-replicalab-lag="0.400" style="font-family:monospace">replica analyst_ro@` + envHost + `:5432/app · PostgreSQL 15.18 · read replica, lag 0.4 s, read-only · TLS</div>`
 
 func fullNotebook(t testing.TB, dir string) string {
 	return writeNotebook(t, dir,
@@ -98,7 +98,7 @@ func fullNotebook(t testing.TB, dir string) string {
 			display(map[string]any{"image/svg+xml": `<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>`}),
 		}),
 		code("frame.Show(df)", []map[string]any{display(map[string]any{"text/html": `<table onclick="steal()"><tr><th>month</th><th>orders</th></tr><tr><td>2026-01</td><td>41</td></tr></table><script>alert(1)</script><img src="https://tracker.example/p.gif">`})}),
-		code("res.Show()", []map[string]any{display(map[string]any{"text/html": `<div data-replicalab-source="analyst_ro@` + envHost + `:5432/app" data-replicalab-at="2026-11-20T10:14:00Z" data-replicalab-lag="0.100"><b>3 rows</b> from analyst_ro@` + envHost + ` at replica lag 0.1 s</div><table><tr><th>status</th></tr><tr><td>paid</td></tr></table>`})}),
+		code("res.Show()", []map[string]any{display(map[string]any{"text/html": `<div data-replicalab-kind="load" data-replicalab-source="analyst_ro@` + envHost + `:5432/app" data-replicalab-at="2026-11-20T10:14:00Z" data-replicalab-lag="0.100"><b>3 rows</b> from analyst_ro@` + envHost + ` at replica lag 0.1 s</div><table><tr><th>status</th></tr><tr><td>paid</td></tr></table>`})}),
 		code(`fmt.Println("shown code")`, []map[string]any{stream("42 orders\n")}, "show-code"),
 		code(`fmt.Println("scratch")`, []map[string]any{stream("HIDDEN_OUTPUT_MARKER\n")}, "hide"),
 		md("### How the data was cleaned", "appendix"),
@@ -138,8 +138,8 @@ func TestExportWritesASelfContainedReport(t *testing.T) {
 		"<title>Orders in 2026</title>",
 		"<dt>Author</dt><dd>Ada Analyst</dd>",
 		"<dt>Date</dt><dd>25 November 2026, 09:30 UTC</dd>",
-		"<dt>Data</dt><dd>read 2026-11-20 10:02 – 2026-11-20 10:14 UTC from the read replica, replication lag at most 0.4 s</dd>",
-		"Data read 2026-11-20 10:14:00 UTC from the read replica, lag 0.1 s",
+		// The load line is the one data read; the banner only says when the connection was checked.
+		`<dt>Data</dt><dd class="freshness">read 2026-11-20 10:14 UTC from the read replica, replication lag at most 0.1 s</dd>`,
 		"<td>paid</td>",
 		`<img alt="chart" src="data:image/png;base64,`,
 		`<img alt="chart" src="data:image/svg+xml;base64,`,
@@ -153,7 +153,6 @@ func TestExportWritesASelfContainedReport(t *testing.T) {
 		"dropped 3 test accounts",
 		`<h2 id="questions">Questions and answers</h2>`,
 		"Are test accounts excluded?",
-		"Data read 2026-11-20 10:02:13 UTC from the read replica, lag 0.4 s",
 	}
 	for _, want := range mustContain {
 		if !strings.Contains(h, want) {
@@ -161,7 +160,8 @@ func TestExportWritesASelfContainedReport(t *testing.T) {
 		}
 	}
 	mustNot := []string{"<script", "alert(1)", "onclick", "tracker.example", "SECRET_CODE_MARKER", "db := open",
-		"HIDDEN_OUTPUT_MARKER", "frame.Show", envPassword, envHost, "analyst_ro"}
+		"HIDDEN_OUTPUT_MARKER", "frame.Show", envPassword, envHost, "analyst_ro",
+		"Data read", "3 rows</b>", "PostgreSQL 15.18"} // no banner or load line in the body
 	for _, bad := range mustNot {
 		if strings.Contains(h, bad) {
 			t.Errorf("report contains %q", bad)

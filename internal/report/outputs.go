@@ -1,0 +1,241 @@
+package report
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	xhtml "golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+
+	"github.com/replicalab/replicalab/internal/provenance"
+)
+
+// Table layouts: a table with at least wideColumns columns is set in a smaller type with cells that wrap;
+// one with more than stackColumns is shown as one block per row, each value under its column's name,
+// since no page is wide enough for it.
+const (
+	wideColumns  = 7
+	stackColumns = 14
+)
+
+// htmlOutput is what one text/html output holds besides its content.
+type htmlOutput struct {
+	explore bool              // the output of an exploration helper
+	reads   []provenance.Read // data reads marked by load lines
+	banners []provenance.Read // connection checks marked by replica banners
+	tables  int               // query-result tables carrying their lineage
+}
+
+// transformHTML cleans an HTML output for the report in one pass over its tree: it drops what could run
+// code or load from the network (see sanitizeHTML), takes out the elements marked by the provenance
+// protocol (their reads go to the freshness statement) and the text meant only for a live notebook, notes
+// exploration output and lineage-carrying tables, and lays wide tables out to fit the page. placeholder
+// returns what to put before a table that carries its lineage (its caption, decided later).
+func transformHTML(h string, placeholder func(provenance.Record) string) (string, htmlOutput) {
+	var info htmlOutput
+	ctx := &xhtml.Node{Type: xhtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := xhtml.ParseFragment(strings.NewReader(h), ctx)
+	if err != nil {
+		return sanitizeHTML(h), info
+	}
+	root := &xhtml.Node{Type: xhtml.ElementNode, Data: "div", DataAtom: atom.Div}
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	var walk func(n *xhtml.Node)
+	walk = func(n *xhtml.Node) {
+		for c := n.FirstChild; c != nil; {
+			next := c.NextSibling
+			if c.Type == xhtml.CommentNode {
+				n.RemoveChild(c)
+				c = next
+				continue
+			}
+			if c.Type != xhtml.ElementNode {
+				c = next
+				continue
+			}
+			if dropped[strings.ToLower(c.Data)] {
+				n.RemoveChild(c)
+				c = next
+				continue
+			}
+			if m, ok := provenance.Parse(c.Attr); ok {
+				if m.Kind == provenance.Banner {
+					info.banners = append(info.banners, m.Read)
+				} else {
+					info.reads = append(info.reads, m.Read)
+				}
+				n.RemoveChild(c)
+				c = next
+				continue
+			}
+			if attr(c, provenance.AttrNotebookOnly) != "" {
+				n.RemoveChild(c)
+				c = next
+				continue
+			}
+			if attr(c, provenance.AttrKind) == string(provenance.Explore) {
+				info.explore = true
+			}
+			if js := attr(c, provenance.AttrLineage); js != "" {
+				if rec, err := provenance.ParseRecord([]byte(js)); err == nil {
+					n.InsertBefore(&xhtml.Node{Type: xhtml.RawNode, Data: placeholder(rec)}, c)
+					info.tables++
+				}
+			}
+			c.Attr = cleanAttrs(c.Attr)
+			if c.DataAtom == atom.Table {
+				layoutTable(c)
+			}
+			walk(c)
+			c = next
+		}
+	}
+	walk(root)
+	var b bytes.Buffer
+	for c := root.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == xhtml.RawNode {
+			b.WriteString(c.Data)
+			continue
+		}
+		_ = xhtml.Render(&b, c)
+	}
+	return b.String(), info
+}
+
+func attr(n *xhtml.Node, key string) string {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func setAttr(n *xhtml.Node, key, val string) {
+	for i, a := range n.Attr {
+		if a.Key == key {
+			n.Attr[i].Val = val
+			return
+		}
+	}
+	n.Attr = append(n.Attr, xhtml.Attribute{Key: key, Val: val})
+}
+
+func addClass(n *xhtml.Node, class string) {
+	if c := attr(n, "class"); c != "" {
+		setAttr(n, "class", c+" "+class)
+		return
+	}
+	setAttr(n, "class", class)
+}
+
+// rows returns the table's own rows (not those of nested tables), in order.
+func rows(table *xhtml.Node) []*xhtml.Node {
+	var out []*xhtml.Node
+	var walk func(n *xhtml.Node)
+	walk = func(n *xhtml.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch c.DataAtom {
+			case atom.Tr:
+				out = append(out, c)
+			case atom.Thead, atom.Tbody, atom.Tfoot:
+				walk(c)
+			}
+		}
+	}
+	walk(table)
+	return out
+}
+
+func cells(tr *xhtml.Node) []*xhtml.Node {
+	var out []*xhtml.Node
+	for c := tr.FirstChild; c != nil; c = c.NextSibling {
+		if c.DataAtom == atom.Td || c.DataAtom == atom.Th {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func colSpan(n *xhtml.Node) int {
+	if v, err := strconv.Atoi(attr(n, "colspan")); err == nil && v > 1 {
+		return min(v, 1000)
+	}
+	return 1
+}
+
+// layoutTable marks a table as wide or stacked (see wideColumns) by its number of columns. In a stacked
+// table every cell carries its column's name (data-label) to show beside the value.
+func layoutTable(t *xhtml.Node) {
+	rs := rows(t)
+	ncol := 0
+	for _, r := range rs {
+		n := 0
+		for _, c := range cells(r) {
+			n += colSpan(c)
+		}
+		ncol = max(ncol, n)
+	}
+	switch {
+	case ncol > stackColumns:
+		addClass(t, "stacked")
+	case ncol >= wideColumns:
+		addClass(t, "wide")
+		return
+	default:
+		return
+	}
+	// The column names: the first row made only of header cells.
+	var names []string
+	for _, r := range rs {
+		cs := cells(r)
+		allTH := len(cs) > 0
+		for _, c := range cs {
+			allTH = allTH && c.DataAtom == atom.Th
+		}
+		if allTH {
+			for _, c := range cs {
+				for range colSpan(c) {
+					names = append(names, strings.TrimSpace(textOf(c)))
+				}
+			}
+			break
+		}
+	}
+	for _, r := range rs {
+		cs := cells(r)
+		header := true
+		for _, c := range cs {
+			header = header && c.DataAtom == atom.Th
+		}
+		if header {
+			addClass(r, "header")
+			continue
+		}
+		col := 0
+		for _, c := range cs {
+			if col < len(names) && names[col] != "" {
+				setAttr(c, "data-label", names[col])
+			}
+			col += colSpan(c)
+		}
+	}
+}
+
+func textOf(n *xhtml.Node) string {
+	var b strings.Builder
+	var walk func(n *xhtml.Node)
+	walk = func(n *xhtml.Node) {
+		if n.Type == xhtml.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.Join(strings.Fields(b.String()), " ")
+}
