@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook check-notebooks report new setup go-check postgres graphviz chromium venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -34,9 +34,9 @@ lab: setup ## Set up what is missing, start the demo replica when there is no .e
 
 test: setup test-go test-notebooks ## Install what is missing and run every test
 
-test-go: go-check postgres chromium ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
+test-go: go-check postgres chromium pandoc ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
 	$(GO) vet ./...
-	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
+	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_PANDOC=1 REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
 
 test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (screenshots in data/e2e/)
 	REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -v -timeout 20m ./tests/e2e/
@@ -76,6 +76,15 @@ graphviz: ## Install Graphviz from Debian's packages if missing (ER diagrams; a 
 		echo "Graphviz not found: ER diagrams use the built-in layout (install graphviz for a better one)."; \
 	fi
 
+pandoc: ## Install pandoc and rsvg-convert from Debian's packages if missing (the .docx export of reports)
+	@if command -v pandoc >/dev/null 2>&1 && command -v rsvg-convert >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing pandoc and librsvg2-bin (apt-get install pandoc librsvg2-bin)..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pandoc librsvg2-bin >/dev/null; \
+	else \
+		echo "pandoc or rsvg-convert not found: install them (Debian/Ubuntu: sudo apt-get install pandoc librsvg2-bin) for .docx reports."; exit 1; \
+	fi
+
 chromium: ## Install Chromium from Debian's packages if missing (PDF reports, browser tests)
 	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
@@ -109,9 +118,10 @@ new: ## Start a notebook from a template: make new NAME=orders-by-region [FROM=6
 	@test -n "$(NAME)" || { echo "usage: make new NAME=<description> [FROM=5.0] [INITIALS=ab]"; exit 2; }
 	$(GO) run ./scripts/newnb --name "$(NAME)" $(if $(FROM),--from "$(FROM)") $(if $(INITIALS),--initials "$(INITIALS)")
 
-report: ## Export a notebook as a self-contained HTML report: make report NB=notebooks/6.0-partial-results.ipynb [EXECUTE=1] [PDF=1]
-	@test -n "$(NB)" || { echo "usage: make report NB=notebooks/<name>.ipynb [EXECUTE=1] [PDF=1]"; exit 2; }
-	$(GO) run ./scripts/report $(if $(EXECUTE),--execute) $(if $(PDF),--pdf) "$(NB)"
+report: $(if $(DOCX),pandoc) $(if $(PDF)$(CHECK),chromium) ## Export a notebook as a report: make report NB=notebooks/6.0-partial-results.ipynb [EXECUTE=1] [PDF=1] [DOCX=1] [PARAMS="a=1 b=x"|PARAMS_FILE=f.yaml] [VERIFY=1] [CHECK=1] [PAPER=letter]
+	@test -n "$(NB)" || { echo "usage: make report NB=notebooks/<name>.ipynb [EXECUTE=1] [PDF=1] [DOCX=1] [PARAMS=\"name=value ...\"] [PARAMS_FILE=variants.yaml] [VERIFY=1] [CHECK=1] [PAPER=a4|letter]"; exit 2; }
+	$(GO) run ./scripts/report $(if $(EXECUTE),--execute) $(if $(PDF),--pdf) $(if $(DOCX),--docx) $(if $(VERIFY),--verify) $(if $(CHECK),--check) \
+		$(if $(PAPER),--paper "$(PAPER)") $(if $(TOLERANCE),--tolerance "$(TOLERANCE)") $(if $(PARAMS),--params '$(PARAMS)') $(if $(PARAMS_FILE),--params-file "$(PARAMS_FILE)") "$(NB)"
 
 check-notebooks: ## Check, without changing anything, that tracked notebooks are clean and hold no secret
 	$(GO) run ./scripts/hook pre-commit --check --all

@@ -3,7 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
-	"errors"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/numfmt"
 	"github.com/replicalab/replicalab/internal/secrets"
 )
 
@@ -23,6 +24,12 @@ type ExportOptions struct {
 	Execute   bool          // run the notebook on the "Go (replica)" kernel first (the file is not modified)
 	Timeout   time.Duration // per-cell timeout with Execute; default 10 minutes
 	PDF       bool          // also print the report to PDF with headless Chromium
+	Paper     Paper         // the PDF's paper; default A4
+	Docx      bool          // also write a Word document (.docx, through pandoc) that people can comment on
+	Check     bool          // measure the written report in Chromium (see CheckReport)
+	Verify    bool          // run the query behind every figure and table again and flag changed numbers
+	Tolerance float64       // Verify's relative tolerance; default provenance.DefaultTolerance
+	Variant   *Variant      // parameter values to run the notebook with (implies Execute)
 	Title     string
 	Author    string
 	EnvFile   string // another .env-style file whose values must not appear (those the helpers know always count)
@@ -50,11 +57,15 @@ func (e *SecretsError) Error() string {
 // Result says what Export wrote.
 type Result struct {
 	*Rendered
-	HTMLPath, PDFPath string
+	HTMLPath, PDFPath, DocxPath string
+	Checked                     *Checked      // with Check
+	Verification                *Verification // with Verify
+	Parameters                  []Param       // with a Variant
 }
 
-// Export reads (and optionally executes) a notebook, renders the report, checks it for secrets and
-// writes it. Nothing is written when any step fails.
+// Export reads (and optionally executes, with parameters) a notebook, renders the report, checks it for
+// secrets and writes it, then the PDF and the .docx when asked. Nothing is written when a step before the
+// HTML fails; a failing PDF or .docx step leaves the HTML written and says so.
 func Export(ctx context.Context, o ExportOptions, log io.Writer) (*Result, error) {
 	data, err := os.ReadFile(o.Notebook)
 	if err != nil {
@@ -64,9 +75,29 @@ func Export(ctx context.Context, o ExportOptions, log io.Writer) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	if o.Execute {
-		fmt.Fprintf(log, "executing %s on the Go (replica) kernel...\n", o.Notebook)
-		if nb, err = execute(ctx, o); err != nil {
+	var params []Param
+	inject, after := "", -1
+	if o.Variant != nil {
+		idx, decls, err := parameterCell(nb)
+		if err != nil {
+			return nil, err
+		}
+		if params, inject, err = bind(decls, *o.Variant); err != nil {
+			return nil, err
+		}
+		after = idx
+	}
+	if o.Execute || o.Variant != nil {
+		what := ""
+		if len(params) > 0 {
+			var ps []string
+			for _, p := range params {
+				ps = append(ps, p.Name+"="+p.Value)
+			}
+			what = " with " + strings.Join(ps, " ")
+		}
+		fmt.Fprintf(log, "executing %s%s on the Go (replica) kernel...\n", o.Notebook, what)
+		if nb, err = execute(ctx, o, data, inject, after); err != nil {
 			return nil, err
 		}
 	}
@@ -78,12 +109,26 @@ func Export(ctx context.Context, o ExportOptions, log io.Writer) (*Result, error
 	if source == "" || strings.HasPrefix(source, "..") {
 		source = o.Notebook
 	}
-	r, err := Render(nb, Options{
-		Title: o.Title, Author: o.Author, Date: o.Now, Commit: gitVersion(ctx, o.Repo, o.Notebook),
-		Source: source, Questions: questions,
-	})
-	if err != nil {
-		return nil, err
+	doc := build(nb)
+	opts := Options{Title: o.Title, Author: o.Author, Date: o.Now, Commit: gitVersion(ctx, o.Repo, o.Notebook),
+		Source: source, Questions: questions, Parameters: params}
+	if o.Verify {
+		fmt.Fprintf(log, "running the queries behind %s again on the replica...\n", numfmt.Count(len(doc.sources), "figure or table", "figures and tables"))
+		if opts.verification, err = verify(ctx, o, doc.sources); err != nil {
+			return nil, err
+		}
+	}
+	r := doc.render(opts)
+	res := &Result{Rendered: r, HTMLPath: outPath(o), Verification: opts.verification, Parameters: params}
+	var docxHTML []byte
+	if o.Docx {
+		if _, _, err := Pandoc(); err != nil {
+			return nil, err
+		}
+		if docxHTML, err = docxSource(r.HTML); err != nil {
+			return nil, err
+		}
+		res.DocxPath = strings.TrimSuffix(res.HTMLPath, filepath.Ext(res.HTMLPath)) + ".docx"
 	}
 	// The values the helpers know (every .env of the repository and above it, the connection
 	// variables of the environment, .pgpass), plus EnvFile when given. The scan reads the report as
@@ -99,7 +144,9 @@ func Export(ctx context.Context, o ExportOptions, log io.Writer) (*Result, error
 	if found := sc.Scan(filepath.Base(outPath(o)), r.HTML); len(found) > 0 {
 		return nil, &SecretsError{Findings: found}
 	}
-	res := &Result{Rendered: r, HTMLPath: outPath(o)}
+	if found := sc.Scan(filepath.Base(res.DocxPath), docxHTML); len(found) > 0 { // what goes into the .docx
+		return nil, &SecretsError{Findings: found}
+	}
 	if err := os.MkdirAll(filepath.Dir(res.HTMLPath), 0o755); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
@@ -109,13 +156,84 @@ func Export(ctx context.Context, o ExportOptions, log io.Writer) (*Result, error
 	if qpath != "" {
 		fmt.Fprintf(log, "appended the questions log %s\n", qpath)
 	}
-	if o.PDF {
-		res.PDFPath = strings.TrimSuffix(res.HTMLPath, filepath.Ext(res.HTMLPath)) + ".pdf"
-		if err := printPDF(ctx, res.HTMLPath, res.PDFPath); err != nil {
+	if o.PDF || o.Check {
+		b, err := newBrowser(ctx)
+		if err != nil {
 			return res, err
+		}
+		defer b.close()
+		if o.PDF {
+			paper := o.Paper
+			if paper.Width == 0 {
+				paper = A4
+			}
+			pdf, err := b.pdf(res.HTMLPath, paper)
+			if err != nil {
+				return res, fmt.Errorf("report: printing the PDF: %w", err)
+			}
+			res.PDFPath = strings.TrimSuffix(res.HTMLPath, filepath.Ext(res.HTMLPath)) + ".pdf"
+			if err := writeAtomic(res.PDFPath, pdf); err != nil {
+				return res, err
+			}
+		}
+		if o.Check {
+			if res.Checked, err = b.check(res.HTMLPath, nil); err != nil {
+				return res, err
+			}
+		}
+	}
+	if o.Docx {
+		if err := writeDocx(ctx, docxHTML, res.DocxPath); err != nil {
+			path := res.DocxPath
+			res.DocxPath = ""
+			return res, fmt.Errorf("%w (the HTML was written; %s was not)", err, path)
 		}
 	}
 	return res, nil
+}
+
+// ExportVariants writes one report per variant, as Export does for one, into files named after the
+// notebook and the variant. Every variant's values are checked against the parameters cell before
+// anything runs, so a bad value writes nothing.
+func ExportVariants(ctx context.Context, o ExportOptions, variants []Variant, log io.Writer) ([]*Result, error) {
+	data, err := os.ReadFile(o.Notebook)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	nb, err := ParseNotebook(o.Notebook, data)
+	if err != nil {
+		return nil, err
+	}
+	_, decls, err := parameterCell(nb)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range variants {
+		if _, _, err := bind(decls, v); err != nil {
+			return nil, err
+		}
+	}
+	base := outPath(o)
+	var out []*Result
+	for _, v := range variants {
+		vo := o
+		vo.Variant = &v
+		if len(variants) > 1 || v.Name != "" {
+			name := v.Name
+			if name == "" {
+				name = variantName(v.Values)
+			}
+			vo.Out = strings.TrimSuffix(base, filepath.Ext(base)) + "-" + name + filepath.Ext(base)
+		}
+		res, err := Export(ctx, vo, log)
+		if res != nil {
+			out = append(out, res)
+		}
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 func outPath(o ExportOptions) string {
@@ -166,25 +284,35 @@ NotebookClient(nb, kernel_name="replicalab", timeout=timeout, resources={"metada
 nbformat.write(nb, dst)
 `
 
-// execute runs the notebook with nbclient from the project's venv, from the notebook's folder, into a
-// temporary copy; the notebook file itself is left as it is.
-func execute(ctx context.Context, o ExportOptions) (*Notebook, error) {
+// execute runs the notebook with nbclient from the project's venv, from the notebook's folder, on a
+// temporary copy; the notebook file itself is left as it is. With inject, the copy gets a cell tagged
+// injected-parameters holding it after cell number after (a previous run's injected cell is dropped).
+func execute(ctx context.Context, o ExportOptions, data []byte, inject string, after int) (*Notebook, error) {
 	py := filepath.Join(o.Repo, ".venv", "bin", "python")
 	if _, err := os.Stat(py); err != nil {
-		return nil, fmt.Errorf("report: --execute needs the project's Jupyter tooling at %s: run make kernel first", py)
+		return nil, fmt.Errorf("report: running the notebook needs the project's Jupyter tooling at %s: run make kernel first", py)
 	}
-	tmp, err := os.CreateTemp("", "report-*.ipynb")
+	if inject != "" {
+		var err error
+		if data, err = injectCell(data, inject, after); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := os.MkdirTemp("", "report-*")
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
+	defer os.RemoveAll(dir)
+	src, dst := filepath.Join(dir, "in.ipynb"), filepath.Join(dir, "out.ipynb")
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
 	timeout := o.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Minute
 	}
 	abs, _ := filepath.Abs(o.Notebook)
-	cmd := exec.CommandContext(ctx, py, "-c", executeScript, abs, tmp.Name(), filepath.Dir(abs), fmt.Sprint(int(timeout.Seconds())))
+	cmd := exec.CommandContext(ctx, py, "-c", executeScript, src, dst, filepath.Dir(abs), fmt.Sprint(int(timeout.Seconds())))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
@@ -196,38 +324,45 @@ func execute(ctx context.Context, o ExportOptions) (*Notebook, error) {
 		}
 		return nil, fmt.Errorf("report: executing %s failed (nothing was written): %w\n%s", o.Notebook, err, msg)
 	}
-	data, err := os.ReadFile(tmp.Name())
+	out, err := os.ReadFile(dst)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	return ParseNotebook(o.Notebook+" (executed)", data)
+	return ParseNotebook(o.Notebook+" (executed)", out)
 }
 
-// Chromium finds a headless-capable Chromium or Chrome.
-func Chromium() (string, error) {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
+// injectCell adds the injected-parameters cell after cell number after, keeping every other field of the
+// notebook as it is.
+func injectCell(data []byte, source string, after int) ([]byte, error) {
+	var nb map[string]any
+	if err := json.Unmarshal(data, &nb); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	cells, _ := nb["cells"].([]any)
+	var out []any
+	for i, c := range cells {
+		if m, ok := c.(map[string]any); ok && hasTag(m, TagInjected) {
+			continue
+		}
+		out = append(out, c)
+		if i == after {
+			out = append(out, map[string]any{"cell_type": "code", "execution_count": nil, "outputs": []any{},
+				"metadata": map[string]any{"tags": []any{TagInjected}}, "source": source})
 		}
 	}
-	return "", errors.New("report: PDF output needs Chromium (Debian/Ubuntu: apt-get install chromium)")
+	nb["cells"] = out
+	return json.Marshal(nb)
 }
 
-func printPDF(ctx context.Context, htmlPath, pdfPath string) error {
-	bin, err := Chromium()
-	if err != nil {
-		return err
+func hasTag(cell map[string]any, tag string) bool {
+	md, _ := cell["metadata"].(map[string]any)
+	tags, _ := md["tags"].([]any)
+	for _, t := range tags {
+		if t == tag {
+			return true
+		}
 	}
-	abs, _ := filepath.Abs(htmlPath)
-	cmd := exec.CommandContext(ctx, bin, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-		"--print-to-pdf="+pdfPath, "file://"+abs)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("report: printing the PDF with %s failed: %w\n%s", bin, err, out)
-	}
-	if st, err := os.Stat(pdfPath); err != nil || st.Size() == 0 {
-		return fmt.Errorf("report: %s wrote no PDF at %s", bin, pdfPath)
-	}
-	return nil
+	return false
 }
 
 func writeAtomic(path string, data []byte) error {

@@ -11,12 +11,15 @@ import (
 	"github.com/replicalab/replicalab/internal/provenance"
 )
 
-// Table layouts: a table with at least wideColumns columns is set in a smaller type with cells that wrap;
-// one with more than stackColumns is shown as one block per row, each value under its column's name,
-// since no page is wide enough for it.
+// Table layouts: a table with at least wideColumns columns is set in a smaller type; one with more than
+// stackColumns is shown as one block per row, each value beside its column's name, since no page is wide
+// enough for it. Cells wrap between words; when the longest words of the columns would not fit side by
+// side on the narrowest page (A4's text width), the values may break inside words too ("tight"), and when
+// even the headers' longest words would not, the headers as well ("tighter").
 const (
 	wideColumns  = 7
 	stackColumns = 14
+	narrowestPx  = 700.0 // A4's text width, less a little
 )
 
 // htmlOutput is what one text/html output holds besides its content.
@@ -184,8 +187,10 @@ func layoutTable(t *xhtml.Node) {
 		addClass(t, "stacked")
 	case ncol >= wideColumns:
 		addClass(t, "wide")
+		fitWords(t, rs, ncol, 11, 0.6*11)
 		return
 	default:
+		fitWords(t, rs, ncol, 14, 1.1*14)
 		return
 	}
 	// The column names: the first row made only of header cells.
@@ -238,4 +243,46 @@ func textOf(n *xhtml.Node) string {
 	}
 	walk(n)
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// fitWords decides whether a table fits the narrowest page with its words whole: it adds up, column by
+// column, the longest word of the headers and of the values (at about 0.6 em a character, plus the cells'
+// padding) and marks the table "tight" (values may break inside words) or "tighter" (headers too) when
+// that is wider than the page.
+func fitWords(t *xhtml.Node, rs []*xhtml.Node, ncol int, fontPx, padPx float64) {
+	head := make([]int, ncol)
+	all := make([]int, ncol)
+	for _, r := range rs {
+		col := 0
+		for _, c := range cells(r) {
+			if col >= ncol {
+				break
+			}
+			w := 0
+			for _, word := range strings.Fields(textOf(c)) {
+				w = max(w, len([]rune(word)))
+			}
+			span := colSpan(c)
+			if span == 1 {
+				all[col] = max(all[col], w)
+				if c.DataAtom == atom.Th {
+					head[col] = max(head[col], w)
+				}
+			}
+			col += span
+		}
+	}
+	width := func(words []int) float64 {
+		px := 0.0
+		for _, w := range words {
+			px += float64(w)*0.6*fontPx + padPx
+		}
+		return px
+	}
+	switch {
+	case width(head) > narrowestPx:
+		addClass(t, "tighter")
+	case width(all) > narrowestPx:
+		addClass(t, "tight")
+	}
 }

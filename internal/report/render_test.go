@@ -197,11 +197,17 @@ func TestWideTablesAreLaidOutToFit(t *testing.T) {
 	l := lineage("SELECT 1", t0, 0)
 	_, h := renderCells(t, "", code("", []map[string]any{tableOut(l, 4), tableOut(l, 12), tableOut(l, 20)}))
 	tables := regexp.MustCompile(`<table[^>]*>`).FindAllString(h, -1)
-	if len(tables) != 3 || tables[0] != "<table>" || tables[1] != `<table class="wide">` || tables[2] != `<table class="stacked">` {
+	if len(tables) != 3 || tables[0] != "<table>" || tables[1] != `<table class="wide tighter">` || tables[2] != `<table class="stacked">` {
 		t.Fatalf("table classes: %q", tables)
 	}
 	if !strings.Contains(h, `<td data-label="column_19">value 19</td>`) || !strings.Contains(h, `<tr class="header">`) {
 		t.Errorf("the stacked table's cells lack their labels")
+	}
+	// Whole words when they fit the narrowest page; breaks inside long values only when they do not.
+	_, h = renderCells(t, "", code("", []map[string]any{display(map[string]any{"text/html": `<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>x</td></tr></table>` +
+		`<table><tr><th>a</th><th>b</th></tr><tr><td>` + strings.Repeat("x", 90) + `</td><td>y</td></tr></table>`})}))
+	if tables := regexp.MustCompile(`<table[^>]*>`).FindAllString(h, -1); len(tables) != 2 || tables[0] != "<table>" || tables[1] != `<table class="tight">` {
+		t.Errorf("word fitting: %q", tables)
 	}
 }
 

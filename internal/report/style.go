@@ -29,6 +29,8 @@ pre.stderr{border-left:4px solid #d4a72c}
 pre.code{border-left:4px solid var(--accent)}
 pre.sql{font-size:.8rem;margin:.3rem 0 1rem}
 .output{margin:.8rem 0;max-width:100%}
+.output :not(pre):not(code):not(pre *){white-space:normal !important}
+.output pre{white-space:pre-wrap !important}
 .output div,.output p,.output pre,.output ul,.output ol,.output table,.output figure{max-width:100% !important}
 img,svg,video,canvas{max-width:100% !important;height:auto}
 figure{margin:1.2rem 0}
@@ -38,7 +40,8 @@ p.caption{margin-top:1rem}
 dd.unchanged{color:#1a7f37}
 table{border-collapse:collapse;max-width:100%}
 .output table,.md table{font-size:.88rem;margin:.6rem 0}
-th,td{white-space:normal !important;overflow-wrap:anywhere;vertical-align:top}
+th,td{white-space:normal !important;overflow-wrap:break-word;vertical-align:top}
+table.tight td,table.tighter th,table.tighter td,table.stacked td,table.stacked th{overflow-wrap:anywhere}
 .output th,.output td,.md th,.md td{border:1px solid var(--line);padding:.25rem .55rem}
 .output th,.md th{background:var(--code)}
 .output caption{text-align:left;color:var(--muted);caption-side:top}
@@ -56,7 +59,7 @@ section.appendix{margin-top:3rem}
 .source{margin:0 0 1.2rem}
 p.intro,p.note{color:var(--muted);font-size:.9rem}
 footer{margin-top:3rem;color:var(--muted);font-size:.8rem;border-top:1px solid var(--line);padding-top:.8rem}
-@page{margin:14mm 12mm}
+@page{margin:14mm 12mm} /* marginTopMM, marginSideMM */
 @media print{
   body{font-size:11pt}
   main{max-width:none;padding:0}

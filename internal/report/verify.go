@@ -1,9 +1,17 @@
 package report
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/replicalab/replicalab/helpers/config"
+	"github.com/replicalab/replicalab/helpers/replica"
 
 	"github.com/replicalab/replicalab/internal/numfmt"
 	"github.com/replicalab/replicalab/internal/provenance"
@@ -89,4 +97,96 @@ func (v *Verification) summary(sources []*Source) string {
 		s += "; could not check " + strings.Join(failed, ", ")
 	}
 	return s
+}
+
+// verify runs the queries behind the sources again on the replica (the .env's, or the environment's) and
+// compares their numbers with the recorded ones. A query recorded twice is run once.
+func verify(ctx context.Context, o ExportOptions, sources []*Source) (*Verification, error) {
+	tol := o.Tolerance
+	if tol <= 0 {
+		tol = provenance.DefaultTolerance
+	}
+	v := &Verification{At: time.Now(), Tolerance: tol, Checks: make([]Check, len(sources))}
+	anything := false
+	for _, s := range sources {
+		for _, l := range s.Record.Sources {
+			anything = anything || l.Numbers != nil
+		}
+	}
+	if !anything {
+		for i := range v.Checks {
+			v.Checks[i].Unrecorded = true
+		}
+		return v, nil
+	}
+	cfg, err := config.LoadFrom(o.Repo, os.Environ())
+	if err != nil {
+		return nil, fmt.Errorf("report: VERIFY reads the replica's settings: %w", err)
+	}
+	pool, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true, AppName: "replicalab report verify"})
+	if err != nil {
+		return nil, fmt.Errorf("report: VERIFY runs the queries again on the replica: %w", err)
+	}
+	defer pool.Close()
+	type outcome struct {
+		n   *provenance.Numbers
+		err error
+	}
+	done := map[string]outcome{}
+	for i, s := range sources {
+		c := &v.Checks[i]
+		recorded := 0
+		for _, l := range s.Record.Sources {
+			if l.Numbers == nil {
+				continue
+			}
+			recorded++
+			key, _ := json.Marshal([]any{l.SQL, l.Args})
+			out, ok := done[string(key)]
+			if !ok {
+				out.n, out.err = rerun(ctx, pool, l)
+				done[string(key)] = out
+			}
+			if out.err != nil {
+				c.Err = out.err.Error()
+				continue
+			}
+			c.Drift = append(c.Drift, provenance.Compare(l.Numbers, out.n, tol)...)
+		}
+		c.Unrecorded = recorded == 0
+	}
+	return v, nil
+}
+
+// rerun runs a recorded query with its arguments and summarises its result as the writer did.
+func rerun(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, l provenance.Lineage) (*provenance.Numbers, error) {
+	args, err := provenance.DecodeArgs(l.Args)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, l.SQL, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	fields := rows.FieldDescriptions()
+	names := make([]string, len(fields))
+	kinds := make([]provenance.ColumnKind, len(fields))
+	for i, f := range fields {
+		names[i], kinds[i] = f.Name, provenance.KindOfType(f.DataTypeOID)
+	}
+	s := provenance.NewSummarizer(names, kinds)
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return nil, err
+		}
+		s.Add(vals)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return s.Numbers(), nil
 }
