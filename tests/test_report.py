@@ -24,3 +24,62 @@ def test_report_execute_runs_the_notebook_and_keeps_it_unchanged(demo_replica, t
     assert f"{settings['RDS_USERNAME']}@" not in html, "the report names the login"
     assert "<script" not in html
     assert nb.read_bytes() == before, "--execute changed the notebook file"
+
+
+PARAMS_NB = {
+    "nbformat": 4, "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "replicalab", "display_name": "Go (replica)", "language": "go"}},
+    "cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "# Orders by region\n\n## Values"},
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "execution_count": None, "outputs": [],
+         "source": 'import "time"\n\nvar (\n\tregion   = "EU"\n\tminTotal = 100.0\n\tsince    = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)\n)\n'},
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": '%%\nfmt.Printf("region=%s (%T) minTotal=%v (%T) since=%s (%T)\\n", region, region, minTotal, minTotal, since.Format("2006-01-02"), since)'},
+    ],
+}
+
+
+def report(*args, cwd=REPO):
+    return subprocess.run(["go", "run", "./scripts/report", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
+
+
+def test_report_params_run_the_notebook_with_typed_values(tmp_path):
+    import json
+    nb = tmp_path / "by-region.ipynb"
+    nb.write_text(json.dumps(PARAMS_NB))
+    out = tmp_path / "by-region.html"
+    proc = report("--params", "region=US minTotal=250 since=2025-03-01", "--out", str(out), str(nb))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    html = out.read_text()
+    # The injected cell came after the parameters cell: later cells see the values, in their types.
+    assert "region=US (string) minTotal=250 (float64) since=2025-03-01 (time.Time)" in html
+    assert '<dt>Parameters</dt><dd class="parameters">region = US, minTotal = 250, since = 2025-03-01</dd>' in html
+    assert "injected" not in nb.read_text(), "the notebook file was changed"
+
+
+def test_report_params_file_renders_one_report_per_variant(tmp_path):
+    import json
+    nb = tmp_path / "by-region.ipynb"
+    nb.write_text(json.dumps(PARAMS_NB))
+    variants = tmp_path / "variants.yaml"
+    variants.write_text("europe:\n  region: EU\n  since: 2025-01-01\nunited-states:\n  region: US\n  minTotal: 75.5\n")
+    out = tmp_path / "r.html"
+    proc = report("--params-file", str(variants), "--out", str(out), str(nb))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    eu, us = tmp_path / "r-europe.html", tmp_path / "r-united-states.html"
+    assert "region=EU (string) minTotal=100 (float64) since=2025-01-01" in eu.read_text()
+    assert "region=US (string) minTotal=75.5 (float64) since=2025-01-01" in us.read_text()
+    assert not out.exists()
+
+
+def test_report_bad_param_names_it_and_its_type_and_writes_nothing(tmp_path):
+    import json
+    nb = tmp_path / "by-region.ipynb"
+    nb.write_text(json.dumps(PARAMS_NB))
+    out = tmp_path / "by-region.html"
+    proc = report("--params", "region=US since=last-monday", "--out", str(out), str(nb))
+    assert proc.returncode == 1
+    assert 'parameter since: expected a date YYYY-MM-DD or a time in RFC 3339' in proc.stderr
+    assert 'found "last-monday"' in proc.stderr and "nothing was written" in proc.stderr
+    assert "executing" not in proc.stdout, "the notebook ran before the values were checked"
+    assert not out.exists()

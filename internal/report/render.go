@@ -187,6 +187,7 @@ func build(nb *Notebook) *document {
 			part, info, srcs := d.codeCell(c)
 			where, sec := inBody, section
 			switch {
+			case part == emptyCell: // declarations, parameters: nothing to show
 			case inApp:
 				where, sec = inAppendix, -1
 				d.appendix = append(d.appendix, part)
@@ -261,6 +262,8 @@ func (d *document) codeCell(c Cell) (string, cellInfo, []*Source) {
 	b.WriteString("</section>\n")
 	return b.String(), info, srcs
 }
+
+const emptyCell = "<section class=\"cell\"></section>\n"
 
 var imageTypes = []string{"image/png", "image/jpeg", "image/gif", "image/webp"}
 
