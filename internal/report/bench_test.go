@@ -3,24 +3,55 @@ package report
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/replicalab/replicalab/helpers/chart"
 )
 
-// benchNotebook writes a 100-cell notebook with 30 PNG charts (about 40 kB each), Markdown and tables.
-func benchNotebook(b *testing.B) (repo, nb string) {
+// benchNotebook writes a 100-cell notebook with 30 charts, Markdown and tables; every chart and table
+// carries its lineage, as the helpers write it. The charts are PNGs (about 40 kB each) or, with svg, real
+// histograms drawn by helpers/chart as SVG (chart.Show's default).
+func benchNotebook(b *testing.B, svg bool) (repo, nb string) {
 	repo = repoWithEnv(b)
+	var chartSVG string
+	if svg {
+		r := rand.New(rand.NewPCG(1, 2))
+		vals := make([]float64, 5000)
+		for i := range vals {
+			vals[i] = r.NormFloat64()*40 + 200
+		}
+		p, err := chart.HistogramOf("total", vals)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := chart.Render(p, "svg")
+		if err != nil {
+			b.Fatal(err)
+		}
+		chartSVG = string(out)
+	}
 	var cells []map[string]any
 	for i := 0; i < 100; i++ {
+		// Every chart and table has a query of its own.
+		l := lineage(fmt.Sprintf("SELECT date_trunc('month', placed_at) AS month, count(*) AS orders\nFROM orders WHERE status = $1 AND total > %d\nGROUP BY 1 ORDER BY 1", i), t0, 0.3, "paid")
 		switch {
 		case i%10 == 0:
 			cells = append(cells, md("## Section\n\nSome *findings* with a table:\n\n| a | b |\n|---|---|\n| 1 | 2 |"))
 		case i%10 == 1 || i%10 == 4 || i%10 == 7:
-			cells = append(cells, code("chart.Show(p)", []map[string]any{display(map[string]any{"image/png": pngBase64(b, 160, 120)})}))
+			out := figureOut("Orders per month", l)
+			if !svg {
+				out["data"] = map[string]any{"image/png": pngBase64(b, 160, 120), "text/plain": "Orders per month"}
+			} else {
+				out["data"].(map[string]any)["image/svg+xml"] = chartSVG
+			}
+			cells = append(cells, code("chart.Show(p)", []map[string]any{out}))
 		case i%10 == 2:
-			cells = append(cells, code("frame.Show(df)", []map[string]any{display(map[string]any{"text/html": "<table><tr><th>x</th></tr><tr><td>1</td></tr></table>"})}))
+			cells = append(cells, code("res.Show()", []map[string]any{tableOut(l, 3)}))
 		default:
 			cells = append(cells, code("fmt.Println(i)", []map[string]any{stream("a line of output\n")}))
 		}
@@ -28,17 +59,44 @@ func benchNotebook(b *testing.B) (repo, nb string) {
 	return repo, writeNotebook(b, repo, cells...)
 }
 
-// BenchmarkExport100Cells30Charts times our exporter (parse, render, secret scan, write).
-func BenchmarkExport100Cells30Charts(b *testing.B) {
-	repo, nb := benchNotebook(b)
+func benchExport(b *testing.B, svg bool, o ExportOptions) {
+	repo, nb := benchNotebook(b, svg)
+	o.Notebook, o.Repo = nb, repo
 	st, _ := os.Stat(nb)
 	b.SetBytes(st.Size())
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Export(context.Background(), ExportOptions{Notebook: nb, Repo: repo}, &bytes.Buffer{}); err != nil {
+		if _, err := Export(context.Background(), o, &bytes.Buffer{}); err != nil {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkExport100Cells30Charts times the HTML report (parse, render, secret scan, write).
+func BenchmarkExport100Cells30Charts(b *testing.B) { benchExport(b, false, ExportOptions{}) }
+
+// BenchmarkExportPDF100Cells30Charts adds the PDF, printed by headless Chromium (started for each export).
+func BenchmarkExportPDF100Cells30Charts(b *testing.B) {
+	needChromium(b)
+	benchExport(b, false, ExportOptions{PDF: true})
+}
+
+// BenchmarkExportDocx100Cells30Charts adds the .docx (pandoc) for PNG charts.
+func BenchmarkExportDocx100Cells30Charts(b *testing.B) {
+	needPandoc(b)
+	benchExport(b, false, ExportOptions{Docx: true})
+}
+
+// BenchmarkExportDocx100Cells30SVGCharts adds the .docx for SVG charts, each drawn as PNG by rsvg-convert.
+func BenchmarkExportDocx100Cells30SVGCharts(b *testing.B) {
+	needPandoc(b)
+	benchExport(b, true, ExportOptions{Docx: true})
+}
+
+// BenchmarkCheck100Cells30Charts times the layout check (Chromium at three widths).
+func BenchmarkCheck100Cells30Charts(b *testing.B) {
+	needChromium(b)
+	benchExport(b, false, ExportOptions{Check: true})
 }
 
 // BenchmarkNbconvert100Cells30Charts times `jupyter nbconvert --to html --no-input` on the same notebook,
@@ -49,7 +107,7 @@ func BenchmarkNbconvert100Cells30Charts(b *testing.B) {
 	if _, err := os.Stat(jupyter); err != nil {
 		b.Skip("no .venv/bin/jupyter: run make venv")
 	}
-	_, nb := benchNotebook(b)
+	_, nb := benchNotebook(b, false)
 	out := b.TempDir()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

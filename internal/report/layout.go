@@ -138,7 +138,9 @@ const contentJS = `(() => {
   for (const cap of document.querySelectorAll('article .caption, section.appendix .caption')) {
     figures++;
     const a = cap.querySelector('a[href^="#source-"]');
-    const src = a && document.getElementById(a.getAttribute('href').slice(1));
+    let src = a && document.getElementById(a.getAttribute('href').slice(1));
+    const same = src && !src.querySelector('pre.sql') && src.querySelector('a.same-query');
+    if (same) src = document.getElementById(same.getAttribute('href').slice(1));
     if (src && src.querySelector('pre.sql')) withSQL++; else missing.push(text(cap).split('.')[0]);
   }
   return {freshness: document.querySelectorAll('header .freshness').length,

@@ -558,6 +558,7 @@ func (d *document) writeSources(doc *bytes.Buffer, o Options) {
 	for _, line := range d.appendixNotes(o) {
 		fmt.Fprintf(doc, "<p class=\"note\">%s</p>\n", html.EscapeString(line))
 	}
+	first := map[string]*Source{} // a query (with its arguments and read) → the first source listing it
 	for _, s := range d.sources {
 		fmt.Fprintf(doc, `<div class="source" id="source-%s"><h4><a href="#%s">%s</a>`, s.anchor(), s.anchor(), s.Label())
 		if s.Title != "" {
@@ -575,6 +576,16 @@ func (d *document) writeSources(doc *bytes.Buffer, o Options) {
 			if len(s.Record.Sources) > 1 {
 				fmt.Fprintf(doc, "<p class=\"note\">Query %d of %d</p>\n", i+1, len(s.Record.Sources))
 			}
+			key := queryKey(l)
+			if f, ok := first[key]; ok && f != s {
+				// The same query, arguments and read as an earlier figure or table: said once.
+				fmt.Fprintf(doc, "<p class=\"note\">The same query and data as <a class=\"same-query\" href=\"#source-%s\">%s</a>.</p>\n", f.anchor(), f.Label())
+				if s.Check != nil && i == 0 {
+					fmt.Fprintf(doc, "<dl class=\"facts\"><dt>Checked</dt><dd class=\"%s\">%s</dd></dl>\n", s.Check.class(), html.EscapeString(s.Check.String()))
+				}
+				continue
+			}
+			first[key] = s
 			doc.WriteString("<dl class=\"facts\">\n")
 			for _, f := range sourceFacts(l) {
 				fmt.Fprintf(doc, "<dt>%s</dt><dd>%s</dd>\n", html.EscapeString(f[0]), html.EscapeString(f[1]))
@@ -634,6 +645,17 @@ func sourceFacts(l provenance.Lineage) [][2]string {
 		facts = append(facts, [2]string{"Sample", l.Sample})
 	}
 	return facts
+}
+
+// queryKey identifies a query as read: its text, its arguments and when it was fetched.
+func queryKey(l provenance.Lineage) string {
+	var b strings.Builder
+	b.WriteString(l.SQL)
+	for _, a := range l.Args {
+		b.WriteString("\x00" + a.Type + ":" + a.Value)
+	}
+	b.WriteString("\x00" + l.FetchedAt.UTC().Format(time.RFC3339Nano))
+	return b.String()
 }
 
 func percent(f float64) string {

@@ -127,6 +127,9 @@ func TestEveryFigureAndTableIsListedWithItsSQL(t *testing.T) {
 		code("", []map[string]any{display(map[string]any{"image/png": pngBase64(t, 10, 10)})}), // an image without a record
 		code("", []map[string]any{figureOut("In the appendix", status)}, "appendix"),
 	)
+	if strings.Count(h, "SELECT status, count(*) AS orders FROM orders GROUP BY 1") != 1 || !strings.Contains(h, `The same query and data as <a class="same-query" href="#source-table-1">Table 1</a>.`) {
+		t.Errorf("a query shown twice is not listed once")
+	}
 	if len(r.Sources) != 5 {
 		t.Fatalf("%d sources, want 5", len(r.Sources))
 	}
