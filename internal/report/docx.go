@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -71,8 +72,6 @@ func docxSource(page []byte) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-var svgImage = regexp.MustCompile(`src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"`)
-
 // svgSize reads an SVG's width and height (in points, pixels or inches) as CSS pixels.
 var svgDims = regexp.MustCompile(`<svg[^>]*?\swidth="([\d.]+)(pt|px|in)?"[^>]*?\sheight="([\d.]+)(pt|px|in)?"`)
 
@@ -94,39 +93,80 @@ func svgSize(svg []byte) (w, h float64) {
 	return px(m[1], m[2]), px(m[3], m[4])
 }
 
-// rasterize replaces every SVG image by a PNG drawn at twice its size, placed at its size (at most the
-// document's text width).
-func rasterize(ctx context.Context, rsvg string, page []byte) ([]byte, error) {
-	var firstErr error
-	out := svgImage.ReplaceAllFunc(page, func(m []byte) []byte {
-		if firstErr != nil {
-			return m
+var dataImage = regexp.MustCompile(`src="data:image/(png|jpeg|gif|webp|svg\+xml);base64,([A-Za-z0-9+/=]+)"`)
+
+// pictures writes every embedded image of page into dir as a file of its own and points the page at it
+// (pandoc reads data URIs very slowly: 30 charts took 9 s, as files 0.1 s). SVG images are drawn as PNG at
+// twice their size and placed at their size (at most the document's text width), since Google Docs shows
+// no SVG. The drawings run in parallel, one per CPU; an image shown twice is written once.
+func pictures(ctx context.Context, rsvg, dir string, page []byte) ([]byte, error) {
+	type picture struct {
+		file, kind string
+		data       []byte
+		size       string
+		err        error
+		done       chan struct{}
+	}
+	pics := map[string]*picture{}
+	var order []*picture
+	for _, m := range dataImage.FindAllSubmatch(page, -1) {
+		key := string(m[2])
+		if _, ok := pics[key]; ok {
+			continue
 		}
-		svg, err := base64.StdEncoding.DecodeString(string(svgImage.FindSubmatch(m)[1]))
+		data, err := base64.StdEncoding.DecodeString(key)
 		if err != nil {
-			firstErr = fmt.Errorf("report: an SVG image is not valid base64: %w", err)
-			return m
+			return nil, fmt.Errorf("report: an embedded image is not valid base64: %w", err)
 		}
-		cmd := exec.CommandContext(ctx, rsvg, "--zoom", "2", "--format", "png")
-		cmd.Stdin = bytes.NewReader(svg)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		png, err := cmd.Output()
-		if err != nil {
-			firstErr = fmt.Errorf("report: drawing an SVG chart as PNG with %s: %w: %s", rsvg, err, strings.TrimSpace(stderr.String()))
-			return m
+		kind := string(m[1])
+		ext := kind
+		if kind == "svg+xml" || kind == "webp" {
+			ext = "png"
 		}
-		w, h := svgSize(svg)
-		size := ""
-		if w > 0 && h > 0 {
-			if w > docxWidth {
-				w, h = docxWidth, h*docxWidth/w
+		p := &picture{file: fmt.Sprintf("picture-%d.%s", len(order)+1, ext), kind: kind, data: data, done: make(chan struct{})}
+		pics[key] = p
+		order = append(order, p)
+	}
+	sem := make(chan struct{}, runtime.NumCPU())
+	for _, p := range order {
+		go func() {
+			defer close(p.done)
+			out := p.data
+			if p.kind == "svg+xml" || p.kind == "webp" {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				cmd := exec.CommandContext(ctx, rsvg, "--zoom", "2", "--format", "png")
+				if p.kind == "webp" { // rsvg-convert reads SVG only: wrap the picture
+					cmd.Stdin = strings.NewReader(`<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/webp;base64,` + base64.StdEncoding.EncodeToString(p.data) + `"/></svg>`)
+				} else {
+					cmd.Stdin = bytes.NewReader(p.data)
+				}
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				if out, p.err = cmd.Output(); p.err != nil {
+					p.err = fmt.Errorf("report: drawing an SVG chart as PNG with %s: %w: %s", rsvg, p.err, strings.TrimSpace(stderr.String()))
+					return
+				}
+				if w, h := svgSize(p.data); w > 0 && h > 0 {
+					if w > docxWidth {
+						w, h = docxWidth, h*docxWidth/w
+					}
+					p.size = fmt.Sprintf(` width="%d" height="%d"`, int(w+0.5), int(h+0.5))
+				}
 			}
-			size = fmt.Sprintf(` width="%d" height="%d"`, int(w+0.5), int(h+0.5))
+			p.err = os.WriteFile(filepath.Join(dir, p.file), out, 0o600)
+		}()
+	}
+	for _, p := range order {
+		<-p.done
+		if p.err != nil {
+			return nil, p.err
 		}
-		return []byte(`src="data:image/png;base64,` + base64.StdEncoding.EncodeToString(png) + `"` + size)
-	})
-	return out, firstErr
+	}
+	return dataImage.ReplaceAllFunc(page, func(m []byte) []byte {
+		p := pics[string(dataImage.FindSubmatch(m)[2])]
+		return []byte(`src="` + p.file + `"` + p.size)
+	}), nil
 }
 
 // writeDocx converts the prepared HTML into a .docx at path, replacing it only once pandoc succeeded.
@@ -135,17 +175,27 @@ func writeDocx(ctx context.Context, source []byte, path string) error {
 	if err != nil {
 		return err
 	}
-	page, err := rasterize(ctx, rsvg, source)
+	dir, err := os.MkdirTemp("", "report-docx-*")
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	page, err := pictures(ctx, rsvg, dir, source)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.docx")
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".*.docx")
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	cmd := exec.CommandContext(ctx, pandoc, "--from", "html", "--to", "docx", "--output", tmp.Name())
+	cmd := exec.CommandContext(ctx, pandoc, "--from", "html", "--to", "docx", "--resource-path", dir, "--output", tmp.Name())
+	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(page)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -155,7 +205,7 @@ func writeDocx(ctx context.Context, source []byte, path string) error {
 	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp.Name(), abs); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

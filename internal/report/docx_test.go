@@ -140,7 +140,9 @@ func TestSecretScanCoversTheDocx(t *testing.T) {
 	}
 }
 
-func mustScanner(t *testing.T, repo string) interface{ Scan(string, []byte) []secrets.Finding } {
+func mustScanner(t *testing.T, repo string) interface {
+	Scan(string, []byte) []secrets.Finding
+} {
 	t.Helper()
 	sc, err := secrets.NewScanner(filepath.Join(repo, ".env"), secrets.Options{})
 	if err != nil {
