@@ -4,37 +4,21 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/replicalab/replicalab/helpers/chart"
 )
 
 // benchNotebook writes a 100-cell notebook with 30 charts, Markdown and tables; every chart and table
-// carries its lineage, as the helpers write it. The charts are PNGs (about 40 kB each) or, with svg, real
-// histograms drawn by helpers/chart as SVG (chart.Show's default).
+// carries its lineage, as the helpers write it. The charts are PNGs (about 40 kB each) or, with svg,
+// histograms as helpers/chart draws them in SVG (chart.Show's default).
 func benchNotebook(b *testing.B, svg bool) (repo, nb string) {
 	repo = repoWithEnv(b)
 	var chartSVG string
-	if svg {
-		r := rand.New(rand.NewPCG(1, 2))
-		vals := make([]float64, 5000)
-		for i := range vals {
-			vals[i] = r.NormFloat64()*40 + 200
-		}
-		p, err := chart.HistogramOf("total", vals)
-		if err != nil {
-			b.Fatal(err)
-		}
-		out, err := chart.Render(p, "svg")
-		if err != nil {
-			b.Fatal(err)
-		}
-		chartSVG = string(out)
+	if svg { // a histogram of 5,000 values as helpers/chart draws it
+		chartSVG = string(must(os.ReadFile(filepath.Join("testdata", "histogram.svg"))))
 	}
 	var cells []map[string]any
 	for i := 0; i < 100; i++ {

@@ -3,20 +3,10 @@ package report
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/go-gota/gota/dataframe"
-	"github.com/go-gota/gota/series"
-
-	"github.com/replicalab/replicalab/helpers/explore"
-	"github.com/replicalab/replicalab/helpers/frame"
-	"github.com/replicalab/replicalab/helpers/questions"
-	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 func needChromium(t testing.TB) {
@@ -29,37 +19,19 @@ func needChromium(t testing.TB) {
 	}
 }
 
-// wideOutputs are the outputs that overflowed pages before: a 12-column table profile, a describe of a
-// 10-column frame, the questions table with SQL, a 20-column query result, long SQL and unbroken values.
+// wideOutputs are the outputs that overflowed pages before: a 12-column table profile (explore), a describe
+// of a 10-column frame (frame), the questions table with its SQL (questions) — as those helpers wrote them,
+// in testdata/wide — a 20-column and a 9-column query result, long SQL and unbroken values.
 func wideOutputs(t testing.TB) []map[string]any {
-	var cols []explore.Column
-	corr := 0.93
-	for i := 0; i < 12; i++ {
-		cols = append(cols, explore.Column{Name: fmt.Sprintf("supplier_contact_email_address_%02d", i), Type: "character varying(320)",
-			Default: "nextval('orders_id_seq'::regclass)", Comment: "the e-mail address the supplier gave when signing up, unchecked",
-			References: []string{"public.companies(id)"},
-			Stats: &explore.Stats{NullFrac: 0.12, Distinct: -1, MostCommon: []string{"procurement.department@very-long-company-name-international.example", "b@x.example"},
-				Freqs: []float64{0.2, 0.1}, Correlation: &corr}})
+	read := func(name string) string {
+		return string(must(os.ReadFile(filepath.Join("testdata", "wide", name+".html"))))
 	}
-	profile := &explore.Detail{Table: explore.Table{Schema: "public", Name: "orders_with_a_rather_long_name", Kind: "table", Estimate: 123456, Bytes: 1 << 24}, Columns: cols,
-		Keys: []explore.Key{{Name: "orders_buyer_company_id_fkey", Kind: "foreign key", Definition: strings.Repeat("FOREIGN KEY (buyer_company_id) REFERENCES companies(id) ", 3)}}}
-	var ss []series.Series
-	for i := 0; i < 10; i++ {
-		vals := make([]float64, 50)
-		for j := range vals {
-			vals[j] = float64(j*j*1000+i) + 0.25
-		}
-		ss = append(ss, series.New(vals, series.Float, fmt.Sprintf("monthly_revenue_in_euros_%d", i)))
-	}
-	describe := frame.Describe(dataframe.New(ss...)).HTML()
 	sql := "SELECT o.id, o.status::text AS status, o.currency, o.total, o.placed_at, buyer.name AS buyer_company_name, seller.name AS seller_company_name FROM orders AS o JOIN companies AS buyer ON buyer.id = o.buyer_company_id JOIN suppliers AS s ON s.id = o.supplier_id JOIN companies AS seller ON seller.id = s.company_id WHERE o.deleted_at IS NULL AND NOT buyer.is_test AND NOT seller.is_test AND o.placed_at >= '2025-01-01'"
-	qs := questions.HTML([]questions.Question{{ID: 1, Text: "Are orders of test accounts (is_test on either company) excluded everywhere, including refunds?", For: "platform team",
-		Asked: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Source: sql}})
 	l := lineage(sql, t0, 0.2)
 	return []map[string]any{
-		display(map[string]any{"text/html": `<div ` + provenance.ExploreAttrs("profile") + `>` + profile.HTML() + `</div>`}),
-		display(map[string]any{"text/html": describe}),
-		display(map[string]any{"text/html": qs}),
+		display(map[string]any{"text/html": read("profile")}),
+		display(map[string]any{"text/html": read("describe")}),
+		display(map[string]any{"text/html": read("questions")}),
 		tableOut(l, 20),
 		tableOut(l, 9),
 		figureOut("Orders per month", l),
