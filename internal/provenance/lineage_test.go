@@ -86,14 +86,14 @@ func TestSummaryOfASmallResultKeepsEveryRow(t *testing.T) {
 		t.Errorf("rows %+v sums %v", n.Rows, *n.Sums[0])
 	}
 	// Unchanged numbers (and rows in another order) do not drift.
-	s2 := NewSummarizer([]string{"status", "orders", "share", "day"}, []ColumnKind{CategoryColumn, NumberColumn, NumberColumn, OtherColumn})
+	s2 := NewSummarizer([]string{"status", "orders", "share", "day"}, []ColumnKind{CategoryColumn, NumberColumn, NumberColumn, TimeColumn})
 	s2.Add([]any{"shipped", 80.0, nil, day})
 	s2.Add([]any{"paid", 120.0, 60.5, day})
 	if d := Compare(n, s2.Numbers(), DefaultTolerance); len(d) != 0 {
 		t.Errorf("no drift expected, got %v", d)
 	}
 	// One order moved from shipped to paid: both rows drift, the total does not.
-	s3 := NewSummarizer([]string{"status", "orders", "share", "day"}, []ColumnKind{CategoryColumn, NumberColumn, NumberColumn, OtherColumn})
+	s3 := NewSummarizer([]string{"status", "orders", "share", "day"}, []ColumnKind{CategoryColumn, NumberColumn, NumberColumn, TimeColumn})
 	s3.Add([]any{"paid", 121, 60.5, day})
 	s3.Add([]any{"shipped", 79, nil, day})
 	s3.Add([]any{"cancelled", 1, nil, day})
@@ -107,6 +107,21 @@ func TestSummaryOfASmallResultKeepsEveryRow(t *testing.T) {
 		"orders in row shipped | 2025-01-01T00:00:00Z: 80 → 79 (-1.2%)", "new row cancelled | 2025-01-01T00:00:00Z"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("drift:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestColumnKinds(t *testing.T) {
+	for oid, want := range map[uint32]ColumnKind{23: NumberColumn, 1700: NumberColumn, 25: CategoryColumn, 16: CategoryColumn,
+		1184: TimeColumn, 1082: TimeColumn, 3802: OtherColumn, 2950: OtherColumn, 1007: OtherColumn, 16390: CategoryColumn} {
+		if got := KindOfType(oid); got != want {
+			t.Errorf("KindOfType(%d) = %d, want %d", oid, got, want)
+		}
+	}
+	// Left-out columns are not part of the key.
+	s := NewSummarizer([]string{"doc", "n"}, []ColumnKind{OtherColumn, NumberColumn})
+	s.Add([]any{map[string]any{"a": 1}, 3})
+	if n := s.Numbers(); n.Rows[0].Key != "" || *n.Rows[0].Values[0] != 3 {
+		t.Errorf("summary %+v", n.Rows)
 	}
 }
 

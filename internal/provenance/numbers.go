@@ -13,8 +13,8 @@ import (
 )
 
 // Numbers is what a query returned, reduced to what make report VERIFY=1 compares after running the query
-// again. A result of up to [MaxRowsKept] rows keeps every row: its key (the row's non-numeric values) and
-// its numbers. A larger one keeps its row count, each numeric column's sum, and the count of each value of
+// again. A result of up to [MaxRowsKept] rows keeps every row: its key (the row's text, boolean and time
+// values, see [KindOfType]) and its numbers. A larger one keeps its row count, each numeric column's sum, and the count of each value of
 // its text and boolean columns that have at most [MaxCategories] distinct values. NULL, NaN and ±Inf are
 // missing numbers (null in JSON).
 type Numbers struct {
@@ -42,17 +42,25 @@ const (
 type ColumnKind int
 
 const (
-	OtherColumn    ColumnKind = iota // part of a row's key only (times, dates, uuids, json...)
-	NumberColumn                     // integers, floating point, numeric
-	CategoryColumn                   // text and booleans: part of the key, and counted per value in large results
+	OtherColumn    ColumnKind = iota // left out: json, uuid, arrays, intervals, bytes... (their forms differ between clients)
+	NumberColumn                     // integers, floating point, numeric: compared as numbers
+	CategoryColumn                   // text, booleans, enums and other types of the database's own: part of a row's key, and counted per value in large results
+	TimeColumn                       // date, timestamp, timestamptz: part of a row's key
 )
 
-// KindOfType classifies a PostgreSQL type by its OID (pgx's FieldDescription.DataTypeOID).
+// KindOfType classifies a PostgreSQL type by its OID (pgx's FieldDescription.DataTypeOID). Types created in
+// the database (enums, domains, composites: OIDs from 16384) are read as text by every client, so they
+// count as categories.
 func KindOfType(oid uint32) ColumnKind {
 	switch oid {
 	case 20, 21, 23, 26, 700, 701, 1700: // int8, int2, int4, oid, float4, float8, numeric
 		return NumberColumn
 	case 16, 18, 19, 25, 1042, 1043: // bool, char, name, text, bpchar, varchar
+		return CategoryColumn
+	case 1082, 1114, 1184: // date, timestamp, timestamptz
+		return TimeColumn
+	}
+	if oid >= 16384 {
 		return CategoryColumn
 	}
 	return OtherColumn
@@ -84,8 +92,8 @@ func NewSummarizer(names []string, kinds []ColumnKind) *Summarizer {
 }
 
 // Add counts one row. Values are what pgx's Rows.Values returns or their equivalents: numbers (any integer or
-// float, or anything with a Float64Value method such as pgtype.Numeric), strings, booleans, time.Time,
-// []byte, nil for NULL.
+// float, or anything with a Float64Value method such as pgtype.Numeric), strings, booleans, time.Time (for
+// time columns), nil for NULL.
 func (s *Summarizer) Add(row []any) {
 	s.n.Total++
 	s.key.Reset()
@@ -111,6 +119,9 @@ func (s *Summarizer) Add(row []any) {
 				}
 			}
 			j++
+			continue
+		}
+		if s.kinds[i] == OtherColumn {
 			continue
 		}
 		t := Text(v)
