@@ -25,7 +25,7 @@ func writeDotenv(r *testRepo) {
 	r.write(".gitignore", []byte(".env\n.env.*\n!.env.example\n"))
 }
 
-func noSecretIn(t *testing.T, what, s string) {
+func noSecretIn(t testing.TB, what, s string) {
 	t.Helper()
 	for _, sec := range allSecrets {
 		if strings.Contains(s, sec) {

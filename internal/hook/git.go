@@ -88,14 +88,16 @@ func (r *repo) stagedEntries(ctx context.Context) ([]entry, error) {
 	return es, nil
 }
 
-// indexEntries lists the index entries of the given paths (all when none).
-func (r *repo) indexEntries(ctx context.Context, paths []string) ([]entry, error) {
+// indexEntries lists the index entries of the given paths (all when none),
+// and apart the paths a merge left unmerged.
+func (r *repo) indexEntries(ctx context.Context, paths []string) ([]entry, []string, error) {
 	args := []string{"ls-files", "-s", "-z", "--"}
 	out, err := r.git(ctx, nil, append(args, paths...)...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var es []entry
+	var unmerged []string
 	for _, rec := range bytes.Split(out, []byte{0}) {
 		if len(rec) == 0 {
 			continue
@@ -104,14 +106,17 @@ func (r *repo) indexEntries(ctx context.Context, paths []string) ([]entry, error
 		meta, path, ok := bytes.Cut(rec, []byte{'\t'})
 		f := strings.Fields(string(meta))
 		if !ok || len(f) != 3 {
-			return nil, fmt.Errorf("git ls-files: expected \"mode oid stage<TAB>path\", found %q", rec)
+			return nil, nil, fmt.Errorf("git ls-files: expected \"mode oid stage<TAB>path\", found %q", rec)
 		}
 		if f[2] != "0" {
-			return nil, fmt.Errorf("%q has unresolved merge conflicts: resolve them and git add it first", path)
+			if p := string(path); len(unmerged) == 0 || unmerged[len(unmerged)-1] != p {
+				unmerged = append(unmerged, p)
+			}
+			continue
 		}
 		es = append(es, entry{mode: f[0], oid: f[1], path: string(path)})
 	}
-	return es, nil
+	return es, unmerged, nil
 }
 
 // worktreeBlob returns the working copy of e when it is exactly the staged

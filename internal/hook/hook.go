@@ -19,11 +19,12 @@ const usage = `usage: replicalab-hook [-C DIR] COMMAND [ARGS]
 Commands:
   install [--strict] [--binary PATH]
                  install the git pre-commit and commit-msg hooks in the repository of DIR (default:
-                 the current folder), the notebook diff driver and the .gitattributes line; copies
-                 this program to <repo>/.tools/bin/replicalab-hook unless --binary names one. An
-                 existing hook of another tool is kept and run first (<hook>.chained). A global
-                 core.hooksPath is never written to: see the package documentation.
-  uninstall      remove the hook (restoring a chained one) and the diff driver
+                 the current folder), the notebook diff and merge drivers (this repository's git
+                 config only) and their .gitattributes lines; copies this program to
+                 <repo>/.tools/bin/replicalab-hook unless --binary names one. An existing hook of
+                 another tool is kept and run first (<hook>.chained). A global core.hooksPath is
+                 never written to: see the package documentation.
+  uninstall      remove the hooks (restoring chained ones) and the diff and merge drivers
   pre-commit [--check] [--all] [--strict] [PATH...]
                  what git runs before a commit: clean the staged notebooks in the index (the
                  working copies keep their outputs), strip secrets from notebook cells and refuse
@@ -34,6 +35,10 @@ Commands:
   commit-msg FILE
                  what git runs on the commit message: refuse a message that holds a secret
   textconv FILE  print FILE cleaned (git diff's textconv driver for *.ipynb)
+  merge BASE OURS THEIRS [MARKER_SIZE [PATH]]
+                 git's merge driver for *.ipynb (install configures it): merges the notebooks cell
+                 by cell with nbdime, leaves conflicts marked inside cells, never drops a cell
+                 silently, and cleans the result as the pre-commit hook does. Exit 1: conflicts.
   clean FILE...  clean notebooks in place, like nbstripout FILE...
 `
 
@@ -91,13 +96,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return usageError(stderr, "textconv expects one FILE")
 		}
 		return textconv(rest[0], stdout, stderr)
+	case "merge":
+		return mergeNotebook(ctx, dir, rest, stderr)
 	case "clean":
 		if len(rest) == 0 {
 			return usageError(stderr, "clean expects one or more FILEs")
 		}
 		return cleanFiles(rest, stderr)
 	default:
-		return usageError(stderr, fmt.Sprintf("unknown command %q (expected install, uninstall, pre-commit, commit-msg, textconv, clean or help)", cmd))
+		return usageError(stderr, fmt.Sprintf("unknown command %q (expected install, uninstall, pre-commit, commit-msg, textconv, merge, clean or help)", cmd))
 	}
 }
 
@@ -234,7 +241,7 @@ func install(ctx context.Context, dir, binary string, strict bool, stdout io.Wri
 			return err
 		}
 	}
-	added, err := ensureAttributes(filepath.Join(r.dir, ".gitattributes"))
+	added, err := ensureAttributes(filepath.Join(r.dir, ".gitattributes"), attrLine, "# git diff shows notebooks without outputs (driver installed by make hooks)")
 	if err != nil {
 		return err
 	}
@@ -244,6 +251,9 @@ func install(ctx context.Context, dir, binary string, strict bool, stdout io.Wri
 		fmt.Fprintf(stdout, "; added %q to .gitattributes (commit it)", attrLine)
 	}
 	fmt.Fprintln(stdout)
+	if err := installMerge(ctx, r, binary, stdout); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "notebook secrets are %s (git config %s %v)\n", map[bool]string{false: "stripped", true: "refused"}[strict || gitBool(cfg[ConfigStrict])], ConfigStrict, strict || gitBool(cfg[ConfigStrict]))
 	return nil
 }
@@ -273,20 +283,22 @@ func copySelf(target string) (string, error) {
 	return target, os.Chmod(target, 0o755)
 }
 
-func ensureAttributes(path string) (bool, error) {
+// ensureAttributes adds line (after its comment) to a .gitattributes file
+// that lacks it.
+func ensureAttributes(path, line, comment string) (bool, error) {
 	data, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return false, err
 	}
 	for _, l := range strings.Split(string(data), "\n") {
-		if strings.Join(strings.Fields(l), " ") == attrLine {
+		if strings.Join(strings.Fields(l), " ") == line {
 			return false, nil
 		}
 	}
 	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
 		data = append(data, '\n')
 	}
-	data = append(data, "# git diff shows notebooks without outputs (driver installed by make hooks)\n"+attrLine+"\n"...)
+	data = append(data, comment+"\n"+line+"\n"...)
 	return true, os.WriteFile(path, data, 0o644)
 }
 
@@ -315,5 +327,6 @@ func uninstall(ctx context.Context, dir string, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "no pre-commit hook installed")
 	}
 	_, _ = r.git(ctx, nil, "config", "--unset", "diff.ipynb.textconv")
+	uninstallMerge(ctx, r)
 	return nil
 }

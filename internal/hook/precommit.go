@@ -50,13 +50,14 @@ type stripped struct {
 }
 
 type result struct {
-	e        entry
-	newData  []byte // the clean notebook, when it differs from the staged one
-	err      error  // the notebook cannot be read
-	findings []secrets.Finding
-	stripped []stripped
-	refusedN []stripped // notebook secrets refused in strict mode
-	refused  []stripped // notebook findings never rewritten: generic rules, base64 data
+	e         entry
+	newData   []byte // the clean notebook, when it differs from the staged one
+	err       error  // the notebook cannot be read
+	findings  []secrets.Finding
+	stripped  []stripped
+	refusedN  []stripped     // notebook secrets refused in strict mode
+	refused   []stripped     // notebook findings never rewritten: generic rules, base64 data
+	conflicts []conflictSpot // merge conflicts left in a notebook
 }
 
 // precommit is the hook proper: it returns the exit code.
@@ -67,7 +68,7 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 		say("%v", err)
 		return 2
 	}
-	cfg, err := r.config(ctx, `^(replicalab\.hook\.|filter\.nbstripout\.)`)
+	settings, err := loadSettings(ctx, r)
 	if err != nil {
 		say("%v", err)
 		return 2
@@ -76,19 +77,14 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 	// with listing and reading the staged files.
 	scanner := sync.OnceValues(func() (*secrets.Scanner, error) { return newScanner(r.dir) })
 	go scanner()
-	opts.strict = opts.strict || gitBool(cfg[ConfigStrict])
-	nbOpts := nbclean.Options{}
-	for _, v := range cfg[ConfigExtraKeys] {
-		nbOpts.ExtraKeys = append(nbOpts.ExtraKeys, strings.Fields(v)...)
-	}
-	for _, v := range cfg[ConfigKeepMetadataKeys] {
-		nbOpts.KeepMetadataKeys = append(nbOpts.KeepMetadataKeys, strings.Fields(v)...)
-	}
+	opts.strict = opts.strict || settings.strict
+	nbOpts := settings.nb
 
 	var es []entry
+	var unmerged []string
 	switch {
 	case len(opts.paths) > 0 || opts.all:
-		es, err = r.indexEntries(ctx, opts.paths)
+		es, unmerged, err = r.indexEntries(ctx, opts.paths)
 	default:
 		es, err = r.stagedEntries(ctx)
 	}
@@ -97,7 +93,7 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 		return 2
 	}
 
-	failed := false
+	failed := reportUnmerged(r, unmerged, stderr)
 	var todo []entry
 	for _, e := range es {
 		if forbiddenFile(e.path) {
@@ -145,6 +141,11 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 				}
 				fmt.Fprintf(stderr, "  %s:%d: %s: %s\n", f.File, f.Line, f.Rule, f.Redacted)
 			}
+		case len(res.conflicts) > 0:
+			failed = true
+			say("refusing to commit %q: %s of a merge left in it (marked inside the cells):", res.e.path, plural(conflictCount(res.conflicts), "unresolved conflict"))
+			describeConflicts(stderr, res.conflicts)
+			fmt.Fprint(stderr, resolveHelp(res.e.path))
 		case len(res.refused) > 0:
 			failed = true
 			say("refusing to commit %q: %s", res.e.path, plural(len(res.refused)+len(res.refusedN), "possible secret"))
@@ -374,6 +375,7 @@ func check(e entry, data []byte, scanner func() (*secrets.Scanner, error), nbOpt
 		res.err = err
 		return res
 	}
+	res.conflicts = notebookConflicts(nb)
 	sc, err := scanner()
 	if err != nil {
 		return res
