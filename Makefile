@@ -34,9 +34,9 @@ lab: setup ## Set up what is missing, start the demo replica when there is no .e
 
 test: setup test-go test-notebooks ## Install what is missing and run every test
 
-test-go: go-check postgres chromium pandoc ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
+test-go: go-check venv postgres chromium pandoc ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
 	$(GO) vet ./...
-	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_PANDOC=1 REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
+	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_PANDOC=1 REPLICALAB_REQUIRE_E2E=1 REPLICALAB_REQUIRE_NBDIME=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
 
 test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (screenshots in data/e2e/)
 	REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -v -timeout 20m ./tests/e2e/
@@ -111,7 +111,7 @@ kernel: go-check venv ## Build the pinned tools and install the "Go (replica)" k
 kernel-status: ## Show the kernel's tools, kernelspec and what is missing
 	$(GO) run ./kernel status
 
-hooks: ## Install the git pre-commit hook (strips notebook outputs and secrets)
+hooks: venv ## Install the git hooks (notebook outputs and secrets) and the notebook merge driver (nbdime, this repository only)
 	@if [ -d scripts/hook ] && [ -d .git ]; then $(GO) run ./scripts/hook install; fi
 
 new: ## Start a notebook from a template: make new NAME=orders-by-region [FROM=6.0] [INITIALS=ab]

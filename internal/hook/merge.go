@@ -77,6 +77,15 @@ func mergeNotebook(ctx context.Context, dir string, args []string, stderr io.Wri
 		say("merged cell by cell (%d cells), outputs and secrets removed.", rep.cells)
 		return 0
 	}
+	if len(rep.refused) > 0 {
+		say("stopping the merge: the merged notebook holds %s that the pre-commit hook would refuse:", plural(len(rep.refused), "possible secret"))
+		for _, s := range rep.refused {
+			fmt.Fprintf(stderr, "  %s: %s: %s\n", s.where, s.rule, s.redacted)
+			if s.advice != "" {
+				fmt.Fprintf(stderr, "    %s\n", s.advice)
+			}
+		}
+	}
 	if rep.strictSecrets {
 		say("stopping the merge for review (%s is true): check the placeholders above, then git add and commit.", ConfigStrict)
 	}
@@ -114,11 +123,12 @@ type mergeReport struct {
 	lost          int            // cells put back as conflicts
 	nbdimeOnly    bool           // nbdime said conflict but marked none
 	stripped      []stripped     // secrets replaced by placeholders
+	refused       []stripped     // possible secrets the hook refuses rather than replaces
 	strictSecrets bool           // strict mode: a secret stops the merge
 }
 
 func (r *mergeReport) conflicted() bool {
-	return len(r.spots) > 0 || r.lost > 0 || r.nbdimeOnly || r.strictSecrets
+	return len(r.spots) > 0 || r.lost > 0 || r.nbdimeOnly || r.strictSecrets || len(r.refused) > 0
 }
 
 type merger struct {
@@ -215,6 +225,7 @@ func (m *merger) merge(ctx context.Context, basePath, oursPath, theirsPath strin
 	}
 	rep.spots = res.conflicts
 	rep.stripped = res.stripped
+	rep.refused = res.refused
 	rep.strictSecrets = settings.strict && len(res.stripped) > 0
 	if cells, ok := doc["cells"].([]any); ok {
 		rep.cells = len(cells)

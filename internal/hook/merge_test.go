@@ -645,22 +645,32 @@ print(json.dumps(out))
 // refused by make check-notebooks until it is resolved.
 func TestMergeScenarios(t *testing.T) {
 	keep := t.TempDir()
+	scs := scenarios()
+	done := make([]mergeOutcome, len(scs))
+	t.Run("each", func(t *testing.T) {
+		for i, sc := range scs {
+			t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
+				t.Parallel() // each in its own repository; nbdime's start-up dominates
+				o := runScenario(t, "replicalab", sc, keep)
+				done[i] = o
+				if o.result == "broken" {
+					t.Fatalf("the merge left a file that is not JSON:\n%s", o.hookOutput)
+				}
+				if sc.want != "" && o.result != sc.want {
+					t.Errorf("expected %s, found %s:\n%s", sc.want, o.result, o.hookOutput)
+				}
+				if len(o.lost) > 0 {
+					t.Errorf("lines lost by the merge (%s):\n  %s", o.result, strings.Join(o.lost, "\n  "))
+				}
+				checkAfterMerge(t, o)
+			})
+		}
+	})
 	var outs []mergeOutcome
-	for _, sc := range scenarios() {
-		t.Run(strings.ReplaceAll(sc.name, " ", "_"), func(t *testing.T) {
-			o := runScenario(t, "replicalab", sc, keep)
+	for _, o := range done {
+		if o.file != "" {
 			outs = append(outs, o)
-			if o.result == "broken" {
-				t.Fatalf("the merge left a file that is not JSON:\n%s", o.hookOutput)
-			}
-			if sc.want != "" && o.result != sc.want {
-				t.Errorf("expected %s, found %s:\n%s", sc.want, o.result, o.hookOutput)
-			}
-			if len(o.lost) > 0 {
-				t.Errorf("lines lost by the merge (%s):\n  %s", o.result, strings.Join(o.lost, "\n  "))
-			}
-			checkAfterMerge(t, o)
-		})
+		}
 	}
 	files := make([]string, len(outs))
 	for i, o := range outs {
