@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"os/exec"
@@ -235,8 +236,8 @@ func (m *merger) merge(ctx context.Context, basePath, oursPath, theirsPath strin
 		rep.nbdimeOnly = true
 		cells, _ := doc["cells"].([]any)
 		doc["cells"] = append([]any{markerCell("markdown",
-			"<<<<<<< local: nbdime reported a conflict in this notebook but did not mark where\n"+
-				">>>>>>> remote: compare the two versions (git diff HEAD MERGE_HEAD -- the notebook), fix it, then delete this cell")}, cells...)
+			markerLine("markdown", "<<<<<<< "+labelLocal+": nbdime reported a conflict in this notebook but did not mark where")+"\n"+
+				markerLine("markdown", ">>>>>>> "+labelRemote+": compare the two versions (git diff HEAD MERGE_HEAD -- the notebook), fix it, then delete this cell"))}, cells...)
 		if data, err = marshalJSON(doc); err != nil {
 			return nil, nil, err
 		}
@@ -426,7 +427,7 @@ func visibleMetadataConflicts(doc map[string]any) {
 			continue
 		}
 		delete(meta, nbdimeConflictsKey)
-		lines := conflictLines("cell metadata", conf)
+		lines := conflictLines(typeOf(c), "cell metadata", conf)
 		src := sourceOf(c)
 		if src != "" && !strings.HasPrefix(src, "\n") {
 			lines += "\n"
@@ -437,7 +438,7 @@ func visibleMetadataConflicts(doc map[string]any) {
 	if conf, ok := meta[nbdimeConflictsKey]; ok {
 		delete(meta, nbdimeConflictsKey)
 		cells, _ := doc["cells"].([]any)
-		doc["cells"] = append([]any{markerCell("markdown", conflictLines("notebook metadata", conf)+
+		doc["cells"] = append([]any{markerCell("markdown", conflictLines("markdown", "notebook metadata", conf)+
 			"\n\nSet the notebook's metadata as you want it (property inspector, Advanced Tools), then delete this cell.")}, cells...)
 	}
 }
@@ -445,10 +446,21 @@ func visibleMetadataConflicts(doc map[string]any) {
 const nbdimeConflictsKey = "nbdime-conflicts"
 
 // conflictLines writes a metadata conflict as two marker lines.
-func conflictLines(what string, conf any) string {
+func conflictLines(cellType, what string, conf any) string {
 	m, _ := conf.(map[string]any)
-	return "<<<<<<< " + labelLocal + ": " + what + ": " + describeDiff(m["local_diff"]) + "\n" +
-		">>>>>>> " + labelRemote + ": " + what + ": " + describeDiff(m["remote_diff"])
+	return markerLine(cellType, "<<<<<<< "+labelLocal+": "+what+": "+describeDiff(m["local_diff"])) + "\n" +
+		markerLine(cellType, ">>>>>>> "+labelRemote+": "+what+": "+describeDiff(m["remote_diff"]))
+}
+
+// markerLine is a conflict marker line as it is written in a cell of that
+// type: as is in code, in red in Markdown as nbdime writes its own marker
+// cells (a bare ">>>>>>>" line would render as nested quotes).
+func markerLine(cellType, line string) string {
+	if cellType != "markdown" {
+		return line
+	}
+	// The marker itself stays raw, as nbdime writes it ("<<" opens no tag).
+	return `<span style="color:red"><b>` + line[:7] + html.EscapeString(line[7:]) + `</b></span>`
 }
 
 // describeDiff renders nbdime diff entries compactly: key=value for

@@ -129,8 +129,9 @@ func restoreLostCells(doc map[string]any, sides [3]*side) int {
 		for k, v := range c {
 			restored[k] = v
 		}
-		restored["source"] = "<<<<<<< " + lc.label + ": this cell was dropped by the automatic merge; it is kept here so that nothing is lost\n" +
-			sourceOf(c) + "\n>>>>>>> " + lc.label + ": keep the cell (delete these two marker lines) or delete it"
+		t := typeOf(c)
+		restored["source"] = markerLine(t, "<<<<<<< "+lc.label+": this cell was dropped by the automatic merge; it is kept here so that nothing is lost") + "\n" +
+			sourceOf(c) + "\n" + markerLine(t, ">>>>>>> "+lc.label+": keep the cell (delete these two marker lines) or delete it")
 		cells = append(cells[:pos], append([]any{restored}, cells[pos:]...)...)
 	}
 	doc["cells"] = cells
@@ -166,8 +167,9 @@ func markStaleCopies(cells []any, nB, nL, nR map[string]int) int {
 		if nR[k] >= nB[k] {
 			kept, changed = labelRemote, labelLocal
 		}
-		m["source"] = "<<<<<<< " + kept + ": this cell is unchanged here, but " + changed + " edited, moved or deleted it; the merge kept both\n" +
-			sourceOf(m) + "\n>>>>>>> " + changed + ": keep this copy (delete these two marker lines) or delete the cell"
+		t := typeOf(m)
+		m["source"] = markerLine(t, "<<<<<<< "+kept+": this cell is unchanged here, but "+changed+" edited, moved or deleted it; the merge kept both") + "\n" +
+			sourceOf(m) + "\n" + markerLine(t, ">>>>>>> "+changed+": keep this copy (delete these two marker lines) or delete the cell")
 		marked++
 	}
 	return marked
