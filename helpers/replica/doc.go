@@ -87,9 +87,22 @@
 //   - [Pool.Begin] opens a REPEATABLE READ READ ONLY transaction and takes
 //     its snapshot at once, so SET TRANSACTION READ WRITE fails inside it.
 //
-// On a primary opened with ALLOW_PRIMARY, the role's privileges are the
-// last line: code using [Pool.Pgx] with the simple protocol could still send
-// several statements at once.
+// On a primary opened with ALLOW_PRIMARY, the role may be allowed to write,
+// and a statement can end its own transaction (COMMIT inside DO or CALL), so
+// every connection of the pool is guarded, whichever way it is used (Query,
+// QueryRow, Exec, Begin, [Pool.Pgx] and the helpers built on them): each use
+// of a connection runs inside a READ ONLY transaction whose snapshot is taken
+// at once, which PostgreSQL keeps read-only (it refuses COMMIT inside DO or
+// CALL, SET TRANSACTION READ WRITE, nextval, temporary tables, COPY FROM);
+// COMMIT, END, PREPARE TRANSACTION, strings of several statements and
+// anything sent after the transaction ended are refused before they reach the
+// server (SQLSTATE 25006, wrapping the text of [ErrPrimaryGuard]); and the
+// transaction is rolled back when the connection comes back, so large objects,
+// NOTIFY, LISTEN and SET vanish with it and session advisory locks are
+// released. A Tx from [Pool.Begin] is that transaction: its Commit rolls back.
+// Writes through a server-side connection of its own (dblink, a foreign
+// server) are beyond a client's reach: do not install such extensions for
+// the role used here.
 //
 // # Timeouts, TLS, interrupts
 //

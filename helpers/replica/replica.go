@@ -74,6 +74,9 @@ func OpenWith(ctx context.Context, o Options) (*Pool, error) {
 	p := &Pool{s: s, track: newTracker()}
 	pc := s.box.pool
 	configure(pc, s, p.track)
+	if s.AllowPrimary {
+		guardPrimary(pc, s)
+	}
 
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -273,6 +276,9 @@ func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 // later SET TRANSACTION READ WRITE fail. Errors from the Tx are pgx's; pass
 // them to Explain for advice.
 func (p *Pool) Begin(ctx context.Context) (pgx.Tx, error) {
+	if p.s.AllowPrimary {
+		return p.beginPrimary(ctx)
+	}
 	tx, err := p.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1"})
 	return tx, Explain(err)
 }
