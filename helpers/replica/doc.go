@@ -107,9 +107,23 @@
 // # Timeouts, TLS, interrupts
 //
 // statement_timeout, lock_timeout and idle_in_transaction_session_timeout
-// are set on every session; Query, QueryRow and Exec also give a context
-// without a deadline one a little after statement_timeout, so a replica
-// that vanished from the network produces an error rather than a hang.
+// are set on every session. A server that stops answering (frozen,
+// overloaded, cut off by the network) does not hang a notebook: connecting
+// and verifying (Open, Check, Lag) fail within the connect timeout; Query,
+// QueryRow and Exec give a context without a deadline one that ends a second
+// after statement_timeout, and then fail with a [*QueryError] of Kind
+// "server not answering" that says what to check (never a bare "context
+// deadline exceeded"); Close returns at once; and every connection has TCP
+// keepalives (10 s idle, 5 s interval, 3 probes) and a TCP user timeout of
+// 30 s, so the kernel notices a dropped network long before the statement
+// timeout.
+//
+// A DATABASE_URL whose password holds a raw '@', '/', '?' or '#' is refused
+// before anything is dialled or looked up (a URL parser would take a piece
+// of the password for the host): the error says how to percent-encode it
+// and never quotes it. The pool's config ([Pool.Pgx]().Config()) holds no
+// password, and its connection string shows none: each connection gets it
+// when it is made.
 // sslmode is honoured as libpq does, including verify-full with
 // sslrootcert (RDS_SSLROOTCERT or PGSSLROOTCERT).
 //

@@ -128,7 +128,7 @@ type wireGuard struct {
 	r io.Reader
 	w io.Writer
 
-	mu      sync.Mutex
+	mu     sync.Mutex
 	armed  bool
 	status byte // the last ReadyForQuery status: 'I' idle, 'T' in a transaction, 'E' failed one
 

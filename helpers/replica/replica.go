@@ -77,6 +77,7 @@ func OpenWith(ctx context.Context, o Options) (*Pool, error) {
 	if s.AllowPrimary {
 		guardPrimary(pc, s)
 	}
+	hidePassword(pc)
 
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -117,10 +118,11 @@ func Check(ctx context.Context, cfg *config.Config) error {
 // configure installs the protections on every connection the pool makes.
 func configure(pc *pgxpool.Config, s *Settings, track *tracker) {
 	cc := pc.ConnConfig
+	cc.DialFunc = dialFunc(s.ConnectTimeout)
 	// Cancelling a context (or an interrupt) cancels the query on the server,
 	// not only the client's wait for it.
 	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, DeadlineDelay: 3 * time.Second}
+		return newWatchHandler(c)
 	}
 	// Refuse a primary before pgx settles on a host, so that with several
 	// hosts it moves on to the next one.
@@ -210,7 +212,7 @@ func (p *Pool) Pgx() *pgxpool.Pool { return p.pool }
 // Close closes every connection and stops handling interrupts for this pool.
 func (p *Pool) Close() {
 	unregister(p)
-	p.pool.Close()
+	closeBounded(p.pool)
 }
 
 // String shows the target and mode, never the password.
@@ -225,14 +227,15 @@ func (p *Pool) String() string {
 // GoString is String, so %#v is safe too.
 func (p *Pool) GoString() string { return p.String() }
 
-// guard gives ctx a deadline when it has none, a little after the server's
-// statement_timeout, so a query on a replica that vanished from the network
-// fails instead of hanging.
+// guard gives ctx a deadline when it has none, one second after the
+// server's statement_timeout: a server that stopped answering (frozen,
+// overloaded, cut off) makes the query fail then, with an error that says
+// so (see silent), instead of hanging.
 func (p *Pool) guard(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok || p.s.StatementTimeout <= 0 {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, p.s.StatementTimeout+p.s.ConnectTimeout+5*time.Second)
+	return context.WithTimeoutCause(ctx, p.s.StatementTimeout+silenceMargin, errSilent)
 }
 
 // Query runs a query; see pgxpool.Pool.Query. Errors are explained.
@@ -240,16 +243,17 @@ func (p *Pool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 	ctx, cancel := p.guard(ctx)
 	rows, err := p.pool.Query(ctx, sql, args...)
 	if err != nil {
+		err = p.explain(ctx, err)
 		cancel()
-		return nil, Explain(err)
+		return nil, err
 	}
-	return &guardedRows{Rows: rows, cancel: cancel}, nil
+	return &guardedRows{Rows: rows, cancel: cancel, ctx: ctx, p: p}, nil
 }
 
 // QueryRow runs a query expected to return at most one row.
 func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 	ctx, cancel := p.guard(ctx)
-	return guardedRow{row: p.pool.QueryRow(ctx, sql, args...), cancel: cancel}
+	return guardedRow{row: p.pool.QueryRow(ctx, sql, args...), cancel: cancel, ctx: ctx, p: p}
 }
 
 // Exec runs one statement. Unlike pgx, Exec without arguments also uses the
@@ -260,15 +264,15 @@ func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 	defer cancel()
 	if len(args) > 0 {
 		tag, err := p.pool.Exec(ctx, sql, args...)
-		return tag, Explain(err)
+		return tag, p.explain(ctx, err)
 	}
 	c, err := p.pool.Acquire(ctx)
 	if err != nil {
-		return pgconn.CommandTag{}, Explain(err)
+		return pgconn.CommandTag{}, p.explain(ctx, err)
 	}
 	defer c.Release()
 	tag, err := c.Conn().PgConn().ExecParams(ctx, sql, nil, nil, nil, nil).Close()
-	return tag, Explain(err)
+	return tag, p.explain(ctx, err)
 }
 
 // Begin starts a REPEATABLE READ READ ONLY transaction, so several queries
@@ -285,13 +289,17 @@ func (p *Pool) Begin(ctx context.Context) (pgx.Tx, error) {
 
 // Lag measures how far the replica is behind the primary.
 func (p *Pool) Lag(ctx context.Context) (Lag, error) {
+	ctx, cancel := p.verifyDeadline(ctx)
+	defer cancel()
 	info, err := p.inspect(ctx)
-	return info.Lag, Explain(err)
+	return info.Lag, p.explain(ctx, err)
 }
 
 type guardedRows struct {
 	pgx.Rows
 	cancel context.CancelFunc
+	ctx    context.Context
+	p      *Pool
 }
 
 func (r *guardedRows) Next() bool {
@@ -307,16 +315,18 @@ func (r *guardedRows) Close() {
 	r.cancel()
 }
 
-func (r *guardedRows) Err() error { return Explain(r.Rows.Err()) }
+func (r *guardedRows) Err() error { return r.p.explain(r.ctx, r.Rows.Err()) }
 
 type guardedRow struct {
 	row    pgx.Row
 	cancel context.CancelFunc
+	ctx    context.Context
+	p      *Pool
 }
 
 func (r guardedRow) Scan(dest ...any) error {
 	defer r.cancel()
-	return Explain(r.row.Scan(dest...))
+	return r.p.explain(r.ctx, r.row.Scan(dest...))
 }
 
 // Info describes the server a Pool is connected to.
@@ -369,6 +379,8 @@ const inspectSQL = `SELECT pg_is_in_recovery(), current_user::text, current_data
   (SELECT status FROM pg_stat_wal_receiver LIMIT 1)`
 
 func (p *Pool) inspect(ctx context.Context) (Info, error) {
+	ctx, cancel := p.verifyDeadline(ctx)
+	defer cancel()
 	var info Info
 	err := p.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
 		pg := c.Conn().PgConn()

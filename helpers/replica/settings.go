@@ -152,6 +152,11 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 	haveURL = haveURL && strings.TrimSpace(dsn) != "" // DATABASE_URL= means unset
 	isURL := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 	var inURL map[string]string
+	if haveURL && isURL {
+		if err := checkURLUserinfo(dsn); err != nil {
+			return fail([]string{"DATABASE_URL"}, err)
+		}
+	}
 	if haveURL {
 		inURL = scanDSN(dsn)
 	}
@@ -232,7 +237,7 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 		s.box.password = inURL["password"]
 	}
 
-	pc, err := pgxpool.ParseConfig(connString)
+	pc, err := parseWithoutPassword(connString, s.box.password)
 	if err != nil {
 		return fail(blameParse(err, s.vars), scrubErr(err, s.box.password))
 	}
