@@ -198,6 +198,21 @@ const (
 	Explore Kind = "explore" // the output of an exploration helper (overview, profile, picker, diagram, sample)
 )
 
+// A note is a line a helper wants in the appendix of an exported report, about the whole analysis (the load
+// ledger: "this analysis read 41,233 rows in 12 queries, 3.1 s of replica time"). Notes have a key: the last
+// note of a key in the notebook is the one shown, so a running total can be displayed after each query.
+const (
+	Note         Kind = "note"
+	AttrNoteKey       = AttrPrefix + "note-key"
+	AttrNoteText      = AttrPrefix + "note"
+)
+
+// NoteAttrs marks an element as carrying the note text under key. The element itself (what the notebook
+// shows) never reaches a report's body.
+func NoteAttrs(key, text string) string {
+	return fmt.Sprintf(`%s="%s" %s="%s" %s="%s"`, AttrKind, Note, AttrNoteKey, html.EscapeString(key), AttrNoteText, html.EscapeString(text))
+}
+
 // AttrNotebookOnly marks an element that only makes sense in a live notebook (a hint to the analyst, an
 // instruction to click): reports leave it out.
 const AttrNotebookOnly = AttrPrefix + "notebook-only"

@@ -28,6 +28,7 @@ type htmlOutput struct {
 	reads   []provenance.Read // data reads marked by load lines
 	banners []provenance.Read // connection checks marked by replica banners
 	tables  int               // query-result tables carrying their lineage
+	notes   [][2]string       // appendix notes: key, text
 }
 
 // transformHTML cleans an HTML output for the report in one pass over its tree: it drops what could run
@@ -69,6 +70,14 @@ func transformHTML(h string, placeholder func(provenance.Record) string) (string
 					info.banners = append(info.banners, m.Read)
 				} else {
 					info.reads = append(info.reads, m.Read)
+				}
+				n.RemoveChild(c)
+				c = next
+				continue
+			}
+			if attr(c, provenance.AttrKind) == string(provenance.Note) {
+				if key := attr(c, provenance.AttrNoteKey); key != "" {
+					info.notes = append(info.notes, [2]string{key, attr(c, provenance.AttrNoteText)})
 				}
 				n.RemoveChild(c)
 				c = next

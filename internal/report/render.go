@@ -125,6 +125,8 @@ type document struct {
 	banners            []provenance.Read
 	cells              struct{ Shown, CodeShown, Hidden, Appendix, Exploration int }
 	images             int
+	notes              []string          // appendix notes' keys, in the order first seen
+	noteText           map[string]string // the last text of each key
 }
 
 // ph is a placeholder for something decided once the whole notebook is read: a source's caption
@@ -142,7 +144,7 @@ func Render(nb *Notebook, o Options) (*Rendered, error) {
 func build(nb *Notebook) *document {
 	var nonce [8]byte
 	_, _ = rand.Read(nonce[:])
-	d := &document{r: newRenderer(), nonce: "rl" + hex.EncodeToString(nonce[:])}
+	d := &document{r: newRenderer(), nonce: "rl" + hex.EncodeToString(nonce[:]), noteText: map[string]string{}}
 	if t, ok := nb.Metadata["title"].(string); ok {
 		d.metaTitle = t
 	}
@@ -222,6 +224,14 @@ type cellInfo struct {
 	banners []provenance.Read
 }
 
+// note keeps the last text of an appendix note.
+func (d *document) note(key, text string) {
+	if _, ok := d.noteText[key]; !ok {
+		d.notes = append(d.notes, key)
+	}
+	d.noteText[key] = text
+}
+
 func (d *document) codeCell(c Cell) (string, cellInfo, []*Source) {
 	var b strings.Builder
 	var info cellInfo
@@ -286,6 +296,9 @@ func (d *document) richOutput(o Output, info *cellInfo, srcs *[]*Source) string 
 		out, hi := transformHTML(string(h), func(rec provenance.Record) string {
 			return d.addSource(provenance.Table, rec, "", srcs)
 		})
+		for _, n := range hi.notes {
+			d.note(n[0], n[1])
+		}
 		info.explore = info.explore || hi.explore
 		info.reads = append(info.reads, hi.reads...)
 		info.banners = append(info.banners, hi.banners...)
@@ -412,7 +425,7 @@ func (d *document) render(o Options) *Rendered {
 	}
 	doc.WriteString("</dl>\n</header>\n")
 
-	hasSources := len(d.sources) > 0
+	hasSources := len(d.sources) > 0 || len(d.notes) > 0
 	d.writeTOC(&doc, len(d.appendix) > 0 || hasSources || len(d.explore) > 0, hasSources, len(d.explore) > 0, questions.markdown != "")
 
 	body := strings.Join(d.body, "")
@@ -600,10 +613,16 @@ func (d *document) writeSources(doc *bytes.Buffer, o Options) {
 	}
 }
 
-// appendixNotes are the report-wide lines at the top of the sources' appendix: what VERIFY found. Lines
-// about the whole report's reads (a load ledger, for one) belong here.
+// appendixNotes are the report-wide lines at the top of the sources' appendix: the notes the helpers left
+// (provenance.NoteAttrs: the load ledger, for one), then what VERIFY found. A new report-wide fact is one
+// more line here.
 func (d *document) appendixNotes(o Options) []string {
 	var lines []string
+	for _, k := range d.notes {
+		if t := strings.TrimSpace(d.noteText[k]); t != "" {
+			lines = append(lines, t)
+		}
+	}
 	if v := o.verification; v != nil {
 		lines = append(lines, fmt.Sprintf("Checked on %s: every query was run again on the replica and its numbers compared with those recorded, "+
 			"with a tolerance of %s (a number may move by that share of itself).", v.At.UTC().Format("2006-01-02 15:04 UTC"), percent(v.Tolerance)))

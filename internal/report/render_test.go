@@ -233,3 +233,20 @@ func TestQuestionsLogIsDeduplicatedAndCountedRight(t *testing.T) {
 		t.Errorf("singular: %s", h[strings.Index(h, `id="questions"`):])
 	}
 }
+
+func TestHelpersNotesReachTheAppendixOnceEach(t *testing.T) {
+	ledger := func(text string) map[string]any {
+		return display(map[string]any{"text/html": `<div ` + provenance.NoteAttrs("ledger", text) + `>` + text + ` (analyst@db)</div>`})
+	}
+	_, h := renderCells(t, "",
+		md("## A"), code("", []map[string]any{ledger("this analysis read 10 rows in 1 query")}),
+		md("## B"), code("", []map[string]any{ledger("this analysis read 41,233 rows in 12 queries, 3.1 s of replica time")}),
+	)
+	body := h[:strings.Index(h, `<section class="appendix">`)]
+	if strings.Contains(body, "this analysis read") || strings.Contains(h, "analyst@db") {
+		t.Errorf("a note stayed in the body")
+	}
+	if !strings.Contains(h, `<p class="note">this analysis read 41,233 rows in 12 queries, 3.1 s of replica time</p>`) || strings.Contains(h, "10 rows in 1 query") {
+		t.Errorf("the appendix does not hold the last note only")
+	}
+}
