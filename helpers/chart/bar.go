@@ -16,11 +16,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Bar draws how many rows hold each value of column col of df, most common
-// first, as horizontal bars labelled with their counts. Beyond the Top 10
-// values the rest are gathered into one grey "other" bar. NULLs are dropped
-// and counted in the note. Options: Top.
-func Bar(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, error) {
+// barPlot builds the chart of [Bar].
+func barPlot(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("Bar", opts, "Top")
 	if err != nil {
 		return nil, err
@@ -32,8 +29,8 @@ func Bar(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, error)
 	return bar(c, o)
 }
 
-// BarOf is Bar for a plain slice of categories; name labels the chart.
-func BarOf(name string, values []string, opts ...Option) (*plot.Plot, error) {
+// barOfPlot builds the chart of [BarOf].
+func barOfPlot(name string, values []string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("BarOf", opts, "Top")
 	if err != nil {
 		return nil, err

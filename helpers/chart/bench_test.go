@@ -21,7 +21,7 @@ func benchRender(b *testing.B, build func() (*plot.Plot, error), format string) 
 		if format == "" {
 			continue
 		}
-		out, err := chart.Render(p, format)
+		out, err := chart.Of(p).Render(format)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -36,7 +36,7 @@ func benchRender(b *testing.B, build func() (*plot.Plot, error), format string) 
 // and as PNG (7.5 × 4.5 in at 192 dpi).
 func BenchmarkHistogram1M(b *testing.B) {
 	xs, _ := cloud(1_000_000)
-	build := func() (*plot.Plot, error) { return chart.HistogramOf("x", xs) }
+	build := func() (*plot.Plot, error) { return pe(chart.HistogramOf("x", xs)) }
 	b.Run("bin", func(b *testing.B) { benchRender(b, build, "") })
 	b.Run("svg", func(b *testing.B) { benchRender(b, build, "svg") })
 	b.Run("png", func(b *testing.B) { benchRender(b, build, "png") })
@@ -46,8 +46,8 @@ func BenchmarkHistogram1M(b *testing.B) {
 // all of them (MaxPoints(100_000)), as SVG and PNG.
 func BenchmarkScatter100k(b *testing.B) {
 	xs, ys := cloud(100_000)
-	sampled := func() (*plot.Plot, error) { return chart.ScatterOf("x", xs, "y", ys) }
-	all := func() (*plot.Plot, error) { return chart.ScatterOf("x", xs, "y", ys, chart.MaxPoints(100_000)) }
+	sampled := func() (*plot.Plot, error) { return pe(chart.ScatterOf("x", xs, "y", ys)) }
+	all := func() (*plot.Plot, error) { return pe(chart.ScatterOf("x", xs, "y", ys, chart.MaxPoints(100_000))) }
 	b.Run("sampled/svg", func(b *testing.B) { benchRender(b, sampled, "svg") })
 	b.Run("sampled/png", func(b *testing.B) { benchRender(b, sampled, "png") })
 	b.Run("all/svg", func(b *testing.B) { benchRender(b, all, "svg") })
@@ -65,14 +65,14 @@ func BenchmarkHistogramOnServerVsPulled(b *testing.B) {
 	const query = "SELECT ((g % 9973) * 1.5)::float8 FROM generate_series(1, 1000000) g"
 	b.Run("server", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := chart.HistogramSQL(ctx, db, query); err != nil {
+			if _, err := pe(chart.HistogramSQL(ctx, db, query)); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("server-one-pass", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := chart.HistogramSQL(ctx, db, query, chart.Range(0, 15000), chart.Bins(30)); err != nil {
+			if _, err := pe(chart.HistogramSQL(ctx, db, query, chart.Range(0, 15000), chart.Bins(30))); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -94,7 +94,7 @@ func BenchmarkHistogramOnServerVsPulled(b *testing.B) {
 			if err := rows.Err(); err != nil {
 				b.Fatal(err)
 			}
-			if _, err := chart.HistogramOf("x", xs); err != nil {
+			if _, err := pe(chart.HistogramOf("x", xs)); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -14,14 +14,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Box draws a box plot of the numeric column value of df: the box spans the
-// quartiles, the line is the median, the whiskers reach the furthest values
-// within 1.5 × the interquartile range, and dots beyond are outliers (at
-// most 200 drawn per box, the extremes always among them). With
-// By(column), one box per value of that column, the Top 10 by row count,
-// the rest pooled into "other". NULL, NaN and Inf are dropped and counted.
-// Options: By, Top.
-func Box(df dataframe.DataFrame, value string, opts ...Option) (*plot.Plot, error) {
+// boxPlot builds the chart of [Box].
+func boxPlot(df dataframe.DataFrame, value string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("Box", opts, "By", "Top")
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -20,12 +21,13 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/replicalab/replicalab/helpers/chart"
+	"github.com/replicalab/replicalab/internal/display"
 )
 
 // svgText returns the text a reader sees in the SVG of p.
 func svgText(t *testing.T, p *plot.Plot) string {
 	t.Helper()
-	svg, err := chart.Render(p, "svg")
+	svg, err := chart.Of(p).Render("svg")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +40,15 @@ func svgText(t *testing.T, p *plot.Plot) string {
 
 func stats(t *testing.T, p *plot.Plot) chart.Stats {
 	t.Helper()
-	s, ok := chart.StatsOf(p)
-	if !ok {
-		t.Fatal("StatsOf: no stats for a chart made by the package")
+	s := chart.Of(p).Stats()
+	if s == (chart.Stats{}) {
+		t.Fatal("Stats: no stats for a chart made by the package")
 	}
 	return s
 }
+
+// pe splits a chart into its plot and error, the way the tests look at them.
+func pe(c *chart.Chart) (*plot.Plot, error) { return c.Plot, c.Err }
 
 // frameWithNulls is 1,000 rows: total (NULL in rows 0, 10, 20, ...), qty,
 // status (NULL in rows 0, 25, 50, ...).
@@ -69,7 +74,7 @@ func frameWithNulls() dataframe.DataFrame {
 
 func TestNullNaNAndInfAreDroppedCountedAndSaid(t *testing.T) {
 	df := frameWithNulls()
-	p, err := chart.Histogram(df, "total")
+	p, err := pe(chart.Histogram(df, "total"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +87,7 @@ func TestNullNaNAndInfAreDroppedCountedAndSaid(t *testing.T) {
 	}
 
 	values := []float64{1, 2, math.NaN(), 3, math.Inf(1), math.Inf(-1), 4, math.NaN()}
-	p, err = chart.HistogramOf("latency", values)
+	p, err = pe(chart.HistogramOf("latency", values))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +99,7 @@ func TestNullNaNAndInfAreDroppedCountedAndSaid(t *testing.T) {
 	}
 
 	// A row is dropped once even when both x and y are missing.
-	p, err = chart.ScatterOf("x", []float64{1, math.NaN(), 3, math.NaN()}, "y", []float64{1, 2, math.Inf(1), math.NaN()})
+	p, err = pe(chart.ScatterOf("x", []float64{1, math.NaN(), 3, math.NaN()}, "y", []float64{1, 2, math.Inf(1), math.NaN()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +108,7 @@ func TestNullNaNAndInfAreDroppedCountedAndSaid(t *testing.T) {
 	}
 
 	// Categories: NULL is dropped and counted, not a bar.
-	p, err = chart.Bar(df, "status")
+	p, err = pe(chart.Bar(df, "status"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +121,7 @@ func TestNullNaNAndInfAreDroppedCountedAndSaid(t *testing.T) {
 
 	// Time series: a NULL time or value drops the row.
 	ts := []time.Time{time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), {}, time.Date(2024, 1, 3, 0, 0, 0, 0, time.UTC)}
-	p, err = chart.TimeSeriesOf("orders", ts, []float64{1, 2, math.NaN()})
+	p, err = pe(chart.TimeSeriesOf("orders", ts, []float64{1, 2, math.NaN()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,19 +136,19 @@ func TestEmptyInputSaysSo(t *testing.T) {
 		series.New([]float64{}, series.Float, "at"))
 	allNull := frameWithNulls().Subset([]int{0, 10, 20})
 	cases := map[string]func() (*plot.Plot, error){
-		"histogram":         func() (*plot.Plot, error) { return chart.Histogram(empty, "total") },
-		"histogram of NULL": func() (*plot.Plot, error) { return chart.Histogram(allNull, "total") },
-		"histogram of nil":  func() (*plot.Plot, error) { return chart.HistogramOf("x", nil) },
-		"bar":               func() (*plot.Plot, error) { return chart.Bar(empty, "status") },
-		"line":              func() (*plot.Plot, error) { return chart.Line(empty, "total", []string{"at"}) },
-		"time series":       func() (*plot.Plot, error) { return chart.TimeSeries(empty, "at", []string{"total"}) },
-		"time counts":       func() (*plot.Plot, error) { return chart.TimeCounts(empty, "at") },
-		"time counts nil":   func() (*plot.Plot, error) { return chart.TimeCountsOf("at", nil) },
-		"scatter":           func() (*plot.Plot, error) { return chart.Scatter(empty, "total", "at") },
-		"scatter of NULL":   func() (*plot.Plot, error) { return chart.Scatter(allNull, "total", "qty", chart.By("status")) },
-		"box":               func() (*plot.Plot, error) { return chart.Box(empty, "total", chart.By("status")) },
-		"grouped":           func() (*plot.Plot, error) { return chart.GroupedBar(empty, "status", []string{"total"}) },
-		"grouped by NULL":   func() (*plot.Plot, error) { return chart.GroupedBar(allNull, "total", nil, chart.By("qty")) },
+		"histogram":         func() (*plot.Plot, error) { return pe(chart.Histogram(empty, "total")) },
+		"histogram of NULL": func() (*plot.Plot, error) { return pe(chart.Histogram(allNull, "total")) },
+		"histogram of nil":  func() (*plot.Plot, error) { return pe(chart.HistogramOf("x", nil)) },
+		"bar":               func() (*plot.Plot, error) { return pe(chart.Bar(empty, "status")) },
+		"line":              func() (*plot.Plot, error) { return pe(chart.Line(empty, "total", []string{"at"})) },
+		"time series":       func() (*plot.Plot, error) { return pe(chart.TimeSeries(empty, "at", []string{"total"})) },
+		"time counts":       func() (*plot.Plot, error) { return pe(chart.TimeCounts(empty, "at")) },
+		"time counts nil":   func() (*plot.Plot, error) { return pe(chart.TimeCountsOf("at", nil)) },
+		"scatter":           func() (*plot.Plot, error) { return pe(chart.Scatter(empty, "total", "at")) },
+		"scatter of NULL":   func() (*plot.Plot, error) { return pe(chart.Scatter(allNull, "total", "qty", chart.By("status"))) },
+		"box":               func() (*plot.Plot, error) { return pe(chart.Box(empty, "total", chart.By("status"))) },
+		"grouped":           func() (*plot.Plot, error) { return pe(chart.GroupedBar(empty, "status", []string{"total"})) },
+		"grouped by NULL":   func() (*plot.Plot, error) { return pe(chart.GroupedBar(allNull, "total", nil, chart.By("qty"))) },
 	}
 	for name, f := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -173,19 +178,19 @@ func TestMistakesAreErrorsThatSayWhatWasExpected(t *testing.T) {
 		want []string
 		is   error
 	}{
-		{"missing column", func() (*plot.Plot, error) { return chart.Histogram(df, "totl") }, []string{`no column "totl"`, `"total", "qty", "status"`}, chart.ErrColumn},
-		{"text as numbers", func() (*plot.Plot, error) { return chart.Histogram(df, "status") }, []string{`column "status" is string`, "expected numbers"}, chart.ErrColumn},
-		{"option for another chart", func() (*plot.Plot, error) { return chart.Histogram(df, "total", chart.By("status")) }, []string{"Histogram does not take the option By", "Bins, Range"}, nil},
-		{"option twice", func() (*plot.Plot, error) { return chart.Histogram(df, "total", chart.Bins(5), chart.Bins(6)) }, []string{"Bins given twice"}, nil},
-		{"bad bins", func() (*plot.Plot, error) { return chart.Histogram(df, "total", chart.Bins(0)) }, []string{"expected 1 to 1000 bins, found 0"}, nil},
-		{"bad range", func() (*plot.Plot, error) { return chart.Histogram(df, "total", chart.Range(5, 1)) }, []string{"expected finite lo < hi, found [5, 1]"}, nil},
-		{"lengths", func() (*plot.Plot, error) { return chart.ScatterOf("x", []float64{1}, "y", nil) }, []string{"found 1 xs and 0 ys"}, nil},
-		{"no y", func() (*plot.Plot, error) { return chart.Line(df, "qty", nil) }, []string{"expected at least one y column"}, nil},
-		{"grouped, neither", func() (*plot.Plot, error) { return chart.GroupedBar(df, "status", nil) }, []string{"expected value columns or By(column), found neither"}, nil},
+		{"missing column", func() (*plot.Plot, error) { return pe(chart.Histogram(df, "totl")) }, []string{`no column "totl"`, `"total", "qty", "status"`}, chart.ErrColumn},
+		{"text as numbers", func() (*plot.Plot, error) { return pe(chart.Histogram(df, "status")) }, []string{`column "status" is string`, "expected numbers"}, chart.ErrColumn},
+		{"option for another chart", func() (*plot.Plot, error) { return pe(chart.Histogram(df, "total", chart.By("status"))) }, []string{"Histogram does not take the option By", "Bins, Range"}, nil},
+		{"option twice", func() (*plot.Plot, error) { return pe(chart.Histogram(df, "total", chart.Bins(5), chart.Bins(6))) }, []string{"Bins given twice"}, nil},
+		{"bad bins", func() (*plot.Plot, error) { return pe(chart.Histogram(df, "total", chart.Bins(0))) }, []string{"expected 1 to 1000 bins, found 0"}, nil},
+		{"bad range", func() (*plot.Plot, error) { return pe(chart.Histogram(df, "total", chart.Range(5, 1))) }, []string{"expected finite lo < hi, found [5, 1]"}, nil},
+		{"lengths", func() (*plot.Plot, error) { return pe(chart.ScatterOf("x", []float64{1}, "y", nil)) }, []string{"found 1 xs and 0 ys"}, nil},
+		{"no y", func() (*plot.Plot, error) { return pe(chart.Line(df, "qty", nil)) }, []string{"expected at least one y column"}, nil},
+		{"grouped, neither", func() (*plot.Plot, error) { return pe(chart.GroupedBar(df, "status", nil)) }, []string{"expected value columns or By(column), found neither"}, nil},
 		{"grouped, both", func() (*plot.Plot, error) {
-			return chart.GroupedBar(df, "status", []string{"total"}, chart.By("qty"))
+			return pe(chart.GroupedBar(df, "status", []string{"total"}, chart.By("qty")))
 		}, []string{"found both"}, nil},
-		{"not a time", func() (*plot.Plot, error) { return chart.TimeCounts(df, "status") }, []string{`column "status", row 1`, "expected an RFC 3339 time", `found "open"`}, chart.ErrColumn},
+		{"not a time", func() (*plot.Plot, error) { return pe(chart.TimeCounts(df, "status")) }, []string{`column "status", row 1`, "expected an RFC 3339 time", `found "open"`}, chart.ErrColumn},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := c.f()
@@ -209,7 +214,7 @@ func TestMistakesAreErrorsThatSayWhatWasExpected(t *testing.T) {
 
 func TestTitlesLabelsAndLegendsComeFromTheColumns(t *testing.T) {
 	df := frameWithNulls()
-	p, err := chart.Scatter(df, "qty", "total", chart.By("status"))
+	p, err := pe(chart.Scatter(df, "qty", "total", chart.By("status")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,11 +228,11 @@ func TestTitlesLabelsAndLegendsComeFromTheColumns(t *testing.T) {
 		}
 	}
 	legend := func(p *plot.Plot) vg.Length { return p.Legend.Rectangle(draw.Canvas{}).Size().X }
-	two, err := chart.Line(df, "qty", []string{"total", "qty"})
+	two, err := pe(chart.Line(df, "qty", []string{"total", "qty"}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	one, err := chart.Line(df, "qty", []string{"total"})
+	one, err := pe(chart.Line(df, "qty", []string{"total"}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,7 +251,7 @@ func TestBarShowsTheTopValuesAndGathersTheRest(t *testing.T) {
 			values = append(values, string(rune('a'+i)))
 		}
 	}
-	p, err := chart.BarOf("letter", values, chart.Top(5))
+	p, err := pe(chart.BarOf("letter", values, chart.Top(5)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +276,7 @@ func TestHistogramRangeAndBins(t *testing.T) {
 	for i := range vs {
 		vs[i] = float64(i) / 10 // 0 to 99.9
 	}
-	p, err := chart.HistogramOf("x", vs, chart.Range(10, 50), chart.Bins(8))
+	p, err := pe(chart.HistogramOf("x", vs, chart.Range(10, 50), chart.Bins(8)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,14 +296,14 @@ func TestLargeInputs(t *testing.T) {
 		t.Skip("a million values")
 	}
 	xs, ys := cloud(1_000_000)
-	p, err := chart.HistogramOf("x", xs)
+	p, err := pe(chart.HistogramOf("x", xs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := stats(t, p); s.N != 1_000_000 {
 		t.Errorf("histogram of 1,000,000: N = %d", s.N)
 	}
-	svg, err := chart.Render(p, "svg")
+	svg, err := chart.Of(p).Render("svg")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +311,7 @@ func TestLargeInputs(t *testing.T) {
 		t.Errorf("the histogram's SVG has %d bytes; a histogram should not grow with its input", len(svg))
 	}
 
-	p, err = chart.ScatterOf("x", xs, "y", ys)
+	p, err = pe(chart.ScatterOf("x", xs, "y", ys))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,9 +323,9 @@ func TestLargeInputs(t *testing.T) {
 		t.Error("the sampled scatter does not say so")
 	}
 	// The sample is reproducible: the same input draws the same chart.
-	q, _ := chart.ScatterOf("x", xs, "y", ys)
-	a, _ := chart.Render(p, "svg")
-	b, _ := chart.Render(q, "svg")
+	q, _ := pe(chart.ScatterOf("x", xs, "y", ys))
+	a, _ := chart.Of(p).Render("svg")
+	b, _ := chart.Of(q).Render("svg")
 	if !bytes.Equal(a, b) {
 		t.Error("two scatters of the same points differ")
 	}
@@ -434,17 +439,21 @@ func TestTimeColumnsAsSecondsOrText(t *testing.T) {
 	df := dataframe.New(series.New(secs, series.Float, "at"), series.New(text, series.String, "at_text"))
 	var svgs [][]byte
 	for _, f := range []func() (*plot.Plot, error){
-		func() (*plot.Plot, error) { return chart.TimeCounts(df, "at", chart.In(loc), chart.Every(chart.Day)) },
 		func() (*plot.Plot, error) {
-			return chart.TimeCounts(df.Rename("at_", "at").Rename("at", "at_text"), "at", chart.In(loc), chart.Every(chart.Day))
+			return pe(chart.TimeCounts(df, "at", chart.In(loc), chart.Every(chart.Day)))
 		},
-		func() (*plot.Plot, error) { return chart.TimeCountsOf("at", ts, chart.In(loc), chart.Every(chart.Day)) },
+		func() (*plot.Plot, error) {
+			return pe(chart.TimeCounts(df.Rename("at_", "at").Rename("at", "at_text"), "at", chart.In(loc), chart.Every(chart.Day)))
+		},
+		func() (*plot.Plot, error) {
+			return pe(chart.TimeCountsOf("at", ts, chart.In(loc), chart.Every(chart.Day)))
+		},
 	} {
 		p, err := f()
 		if err != nil {
 			t.Fatal(err)
 		}
-		svg, err := chart.Render(p, "svg")
+		svg, err := chart.Of(p).Render("svg")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -456,11 +465,11 @@ func TestTimeColumnsAsSecondsOrText(t *testing.T) {
 }
 
 func TestRenderAndSave(t *testing.T) {
-	p, err := chart.Histogram(frameWithNulls(), "total")
+	p, err := pe(chart.Histogram(frameWithNulls(), "total"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, err := chart.Render(p, "png", chart.Size(5*vg.Inch, 3*vg.Inch), chart.DPI(100))
+	raw, err := chart.Of(p, chart.Size(5*vg.Inch, 3*vg.Inch), chart.DPI(100)).Render("png")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -471,23 +480,32 @@ func TestRenderAndSave(t *testing.T) {
 	if img.Bounds().Dx() != 500 || img.Bounds().Dy() != 300 {
 		t.Errorf("5 × 3 in at 100 dpi: %v", img.Bounds().Size())
 	}
-	svg, err := chart.Render(p, "svg")
+	svg, err := chart.Of(p).Render("svg")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(svg, []byte("font-family:'Liberation Sans',Arimo,Arial,Helvetica,sans-serif")) {
 		t.Error("SVG text names no fallback fonts")
 	}
-	if _, err := chart.Render(p, "gif"); err == nil || !strings.Contains(err.Error(), `expected format "svg" or "png", found "gif"`) {
+	if _, err := chart.Of(p).Render("gif"); err == nil || !strings.Contains(err.Error(), `expected format "svg" or "png", found "gif"`) {
 		t.Errorf("Render gif: %v", err)
 	}
-	if err := chart.Show(p); err != nil {
-		t.Errorf("Show outside a notebook: %v, want nil", err)
+	rec := &display.Recorder{}
+	restore := display.Use(rec)
+	chart.Of(p).Show()
+	restore()
+	if out := rec.Outputs(); len(out) != 1 || !strings.HasPrefix(out[0].Text, "Distribution of total (n = ") ||
+		!strings.Contains(out[0].Data["image/svg+xml"].(string), "<svg") {
+		t.Errorf("Show sent %+v, want the SVG with its alt text", out)
+	}
+	if h := chart.Of(p).HTML(); !strings.HasPrefix(h, `<img alt="Distribution of total (n = `) || !strings.Contains(h, "data:image/svg+xml;base64,") {
+		t.Errorf("HTML = %.200s, want an img with the SVG", h)
 	}
 
 	repo := t.TempDir()
 	t.Setenv("REPLICALAB_REPO", repo)
-	paths, err := chart.Save(p, "totals.png")
+	saved := chart.Of(p).Save("totals.png")
+	paths, err := saved.Files, saved.Err
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,19 +527,19 @@ func TestRenderAndSave(t *testing.T) {
 		}
 	}
 	// Saving again replaces the files and leaves no temporary file behind.
-	if _, err := chart.Save(p, "totals"); err != nil {
+	if err := chart.Of(p).Save("totals").Err; err != nil {
 		t.Fatal(err)
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("reports/figures holds %d files after saving twice, want 2", len(entries))
 	}
 	for _, bad := range []string{"", "../escape", "a/b", ".hidden", `c:\x`} {
-		if _, err := chart.Save(p, bad); err == nil || !strings.Contains(err.Error(), "expected a file name") {
+		if err := chart.Of(p).Save(bad).Err; err == nil || !strings.Contains(err.Error(), "expected a file name") {
 			t.Errorf("Save(%q): %v, want a refusal", bad, err)
 		}
 	}
 	t.Setenv("REPLICALAB_REPO", filepath.Join(repo, "missing"))
-	if _, err := chart.Save(p, "x"); err == nil || !strings.Contains(err.Error(), "REPLICALAB_REPO") {
+	if err := chart.Of(p).Save("x").Err; err == nil || !strings.Contains(err.Error(), "REPLICALAB_REPO") {
 		t.Errorf("Save with REPLICALAB_REPO pointing nowhere: %v", err)
 	}
 
@@ -536,7 +554,8 @@ func TestRenderAndSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(nb)
-	paths, err = chart.Save(p, "walked")
+	walked := chart.Of(p).Save("walked")
+	paths, err = walked.Files, walked.Err
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -553,14 +572,14 @@ func TestDegenerateInputsDraw(t *testing.T) {
 		series.New([]string{"a", "a", "a"}, series.String, "g"))
 	for name, df := range map[string]dataframe.DataFrame{"one row": one, "identical rows": same} {
 		for kind, f := range map[string]func() (*plot.Plot, error){
-			"histogram":   func() (*plot.Plot, error) { return chart.Histogram(df, "v") },
-			"bar":         func() (*plot.Plot, error) { return chart.Bar(df, "g") },
-			"line":        func() (*plot.Plot, error) { return chart.Line(df, "v", []string{"v"}) },
-			"time series": func() (*plot.Plot, error) { return chart.TimeSeries(df, "at", []string{"v"}) },
-			"time counts": func() (*plot.Plot, error) { return chart.TimeCounts(df, "at") },
-			"scatter":     func() (*plot.Plot, error) { return chart.Scatter(df, "v", "at", chart.By("g")) },
-			"box":         func() (*plot.Plot, error) { return chart.Box(df, "v", chart.By("g")) },
-			"grouped":     func() (*plot.Plot, error) { return chart.GroupedBar(df, "g", []string{"v"}) },
+			"histogram":   func() (*plot.Plot, error) { return pe(chart.Histogram(df, "v")) },
+			"bar":         func() (*plot.Plot, error) { return pe(chart.Bar(df, "g")) },
+			"line":        func() (*plot.Plot, error) { return pe(chart.Line(df, "v", []string{"v"})) },
+			"time series": func() (*plot.Plot, error) { return pe(chart.TimeSeries(df, "at", []string{"v"})) },
+			"time counts": func() (*plot.Plot, error) { return pe(chart.TimeCounts(df, "at")) },
+			"scatter":     func() (*plot.Plot, error) { return pe(chart.Scatter(df, "v", "at", chart.By("g"))) },
+			"box":         func() (*plot.Plot, error) { return pe(chart.Box(df, "v", chart.By("g"))) },
+			"grouped":     func() (*plot.Plot, error) { return pe(chart.GroupedBar(df, "g", []string{"v"})) },
 		} {
 			p, err := f()
 			if err != nil {
@@ -568,7 +587,7 @@ func TestDegenerateInputsDraw(t *testing.T) {
 				continue
 			}
 			for _, format := range []string{"svg", "png"} {
-				if _, err := chart.Render(p, format, chart.DPI(72)); err != nil {
+				if _, err := chart.Of(p, chart.DPI(72)).Render(format); err != nil {
 					t.Errorf("%s, %s, %s: %v", name, kind, format, err)
 				}
 			}
@@ -589,7 +608,7 @@ func TestLinesByGroup(t *testing.T) {
 		}
 	}
 	df := dataframe.New(series.New(x, series.Float, "x"), series.New(y, series.Float, "y"), series.New(g, series.String, "group"))
-	p, err := chart.Line(df, "x", []string{"y"}, chart.By("group"))
+	p, err := pe(chart.Line(df, "x", []string{"y"}, chart.By("group")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -601,13 +620,60 @@ func TestLinesByGroup(t *testing.T) {
 	if !strings.Contains(text, "g8") || !strings.Contains(text, "g2") || strings.Contains(text, "g1\n") || !strings.Contains(text, "7 of 9 group shown") {
 		t.Errorf("legend and note:\n%s", text)
 	}
-	if _, err := chart.Line(df, "x", []string{"y", "x"}, chart.By("group")); err == nil || !strings.Contains(err.Error(), "takes one y column, found 2") {
+	if _, err := pe(chart.Line(df, "x", []string{"y", "x"}, chart.By("group"))); err == nil || !strings.Contains(err.Error(), "takes one y column, found 2") {
 		t.Errorf("By with two y columns: %v", err)
 	}
 }
 
 func TestStatsOfAForeignPlot(t *testing.T) {
-	if _, ok := chart.StatsOf(plot.New()); ok {
-		t.Error("StatsOf reports stats for a plot the package did not make")
+	p := plot.New()
+	p.Title.Text = "my own"
+	if s := chart.Of(p).Stats(); s != (chart.Stats{}) {
+		t.Errorf("Stats of a plot the package did not make: %+v, want none", s)
+	}
+	if got := chart.Of(p, chart.Title("renamed")).String(); got != "renamed" {
+		t.Errorf("Of with a Title: %q", got)
+	}
+}
+
+// TestErrorsAreKeptInTheChart: a chart that cannot be drawn carries its
+// error; Show reports it and stops the cell, except for a chart that only
+// has no data, which shows why and lets the cell go on.
+func TestErrorsAreKeptInTheChart(t *testing.T) {
+	stops := func(c *chart.Chart) (stopped bool, stderr string) {
+		rec := &display.Recorder{}
+		defer display.Use(rec)()
+		display.Exit = func(int) { stopped = true; panic("exited") }
+		defer func() { display.Exit = os.Exit }()
+		r, w, _ := os.Pipe()
+		saved := os.Stderr
+		os.Stderr = w
+		func() {
+			defer func() { _ = recover() }()
+			c.Show()
+		}()
+		os.Stderr = saved
+		w.Close()
+		b, _ := io.ReadAll(r)
+		return stopped, string(b)
+	}
+	df := frameWithNulls()
+	bad := chart.Histogram(df, "no_such_column", chart.Title("Totals"))
+	if !errors.Is(bad.Err, chart.ErrColumn) {
+		t.Fatalf("a missing column: Err = %v, want ErrColumn", bad.Err)
+	}
+	if stopped, msg := stops(bad.Save("never")); !stopped || !strings.Contains(msg, "no_such_column") || bad.Files != nil {
+		t.Errorf("Show of a failed chart: stopped %v, printed %q, files %v", stopped, msg, bad.Files)
+	}
+	misplaced := chart.Bar(df, "status", chart.Bins(3))
+	if misplaced.Err == nil || !strings.Contains(misplaced.Err.Error(), "Bar does not take the option Bins") {
+		t.Errorf("a misplaced option: Err = %v", misplaced.Err)
+	}
+	empty := chart.HistogramOf("x", nil, chart.Title("Nothing yet"))
+	if !errors.Is(empty.Err, chart.ErrNoData) {
+		t.Fatalf("no values: Err = %v, want ErrNoData", empty.Err)
+	}
+	if stopped, _ := stops(empty); stopped {
+		t.Error("Show of a chart with no data stopped the cell; it should show why and go on")
 	}
 }

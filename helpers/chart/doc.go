@@ -2,18 +2,24 @@
 // from the columns of a gota DataFrame (or plain slices), shows them inline
 // in a GoNB notebook and saves them for the report.
 //
-// In a cell:
+// In a notebook cell, a chart from a query, with a title, saved for the
+// report and shown:
 //
-//	df, err := frame.Query(ctx, db, "SELECT total, status, placed_at FROM orders")
-//	...
-//	p, err := chart.Histogram(df, "total")
-//	if err != nil {
-//		fmt.Println(err)
-//		return
+//	%%
+//	totals := frame.SQL(`SELECT total FROM orders WHERE currency = 'EUR'`)
+//	chart.Histogram(totals.DataFrame, "total", chart.Title("Order totals, EUR")).Save("order-totals").Show()
+//
+// Every chart function returns a [*Chart]: a gonum/plot Plot (adjust it with
+// gonum/plot, e.g. c.Y.Min = 0) that keeps the error, if any, that kept it
+// from being drawn, the way a gota DataFrame keeps its Err. So a cell needs
+// no error plumbing: Show shows the chart, or the error and stops the cell.
+// In a program, check Err:
+//
+//	c := chart.Histogram(df, "total", chart.Bins(30))
+//	if c.Err != nil {
+//		return c.Err
 //	}
-//	p.Title.Text = "Order totals, 2024" // every chart is a *plot.Plot: adjust it with gonum/plot
-//	chart.Show(p)                       // inline, as SVG
-//	chart.Save(p, "order-totals")       // reports/figures/order-totals.png and .svg
+//	png, err := c.Render("png")
 //
 // # Charts
 //
@@ -41,13 +47,14 @@
 // gonum/plot refuses NaN, so every chart drops NULL, NaN and ±Inf, counts them
 // and says so in a note under the title, e.g. "n = 9,812; 188 NULL dropped",
 // along with anything sampled, gathered into "other" or outside a [Range].
-// [StatsOf] returns the same numbers. In a DataFrame, gota stores a NULL and a
+// [Chart.Stats] returns the same numbers. In a DataFrame, gota stores a NULL and a
 // float NaN as the same missing value: both count as NULL there.
 //
 // A chart with nothing to draw (no rows, or only NULLs) comes back with an
-// error wrapping [ErrNoData] and a chart that says why, so Show still tells
-// the reader. A missing column or one of the wrong type wraps [ErrColumn]; an
-// [Option] given to a chart that does not use it is an error too.
+// Err wrapping [ErrNoData] and a chart that says why: Show displays it and
+// the cell goes on. A missing column or one of the wrong type wraps
+// [ErrColumn]; an [Option] given to a chart that does not use it is an error
+// too.
 //
 // # Time
 //
@@ -68,7 +75,7 @@
 // date_trunc) and fetch only the counts, so a table of 50 million rows charts
 // without being loaded:
 //
-//	p, err := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1",
+//	c := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1",
 //		chart.Args("login"), chart.In(berlin), chart.Every(chart.Day))
 //
 // They take any [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn or pgx.Tx.
@@ -76,10 +83,12 @@
 //
 // # Show and Save
 //
-// [Show] sends an SVG (sharp at any zoom) or, with [PNG], a PNG drawn at twice
-// the screen density, and waits for GoNB to have it so that the output is not
-// lost when the cell ends. An SVG over 1 MiB (a scatter of more than about
-// 8,000 points) goes as a PNG. [Save] writes PNG and SVG into
+// [Chart.Show] sends an SVG (sharp at any zoom) or, with [PNG], a PNG drawn at
+// twice the screen density, and waits until the notebook has it so that the
+// output is not lost when the cell ends. An SVG over 1 MiB (a scatter of more
+// than about 8,000 points) goes as a PNG. [Chart.Save] writes PNG and SVG into
 // reports/figures of the repository ($REPLICALAB_REPO, else the folder above
-// holding go.mod), which git ignores. [Render] returns the bytes.
+// holding go.mod), which git ignores; [Chart.Render] returns the bytes and
+// [Chart.HTML] an <img>. [Of] gives a plot you drew yourself with gonum/plot
+// the same Show, Save and Render.
 package chart

@@ -20,17 +20,28 @@ func ExampleHistogram() {
 	total.Elem(2).Set(nil) // a NULL, as helpers/frame loads one
 	df := dataframe.New(total)
 
-	p, err := chart.Histogram(df, "total")
-	if err != nil {
-		fmt.Println(err)
+	c := chart.Histogram(df, "total")
+	if c.Err != nil {
+		fmt.Println(c.Err)
 		return
 	}
-	s, _ := chart.StatsOf(p)
-	fmt.Println(p.Title.Text)
-	fmt.Println(s.Note)
+	fmt.Println(c.Title.Text)
+	fmt.Println(c.Stats().Note)
 	// Output:
 	// Distribution of total
 	// n = 7; 1 NULL dropped
+}
+
+// In a notebook cell: a chart from a query, with a title, saved for the
+// report and shown, in one line after the load. An error (a column that is
+// not there, a figure that cannot be written) is shown and stops the cell.
+func ExampleChart_Show() {
+	total := series.New([]float64{12.5, 80, 33, 47.25, 51, 20, 95.5, 64}, series.Float, "total")
+	df := dataframe.New(total) // in a cell: df := frame.SQL(`SELECT total FROM orders`).DataFrame
+
+	chart.Histogram(df, "total", chart.Range(0, 100), chart.Title("Order totals")).Save("order-totals").Show()
+	// In a notebook, the SVG; in a terminal, its alt text:
+	//   Order totals (n = 8)
 }
 
 // Rows per day in Berlin, across the night the clocks went forward.
@@ -44,35 +55,29 @@ func ExampleTimeCountsOf() {
 	for t := time.Date(2024, 3, 30, 0, 0, 0, 0, berlin); t.Before(time.Date(2024, 4, 1, 0, 0, 0, 0, berlin)); t = t.Add(time.Hour) {
 		logins = append(logins, t) // one login an hour
 	}
-	p, err := chart.TimeCountsOf("logged_in_at", logins, chart.In(berlin), chart.Every(chart.Day))
-	if err != nil {
-		fmt.Println(err)
+	c := chart.TimeCountsOf("logged_in_at", logins, chart.In(berlin), chart.Every(chart.Day))
+	if c.Err != nil {
+		fmt.Println(c.Err)
 		return
 	}
-	s, _ := chart.StatsOf(p)
-	fmt.Println(p.Title.Text, "|", p.X.Label.Text, "|", s.Note)
+	fmt.Println(c.Title.Text, "|", c.X.Label.Text, "|", c.Stats().Note)
 	// Output:
 	// Rows per day | logged_in_at (Europe/Berlin) | n = 47
 }
 
 // The most common values; the rest are gathered into "other".
 func ExampleBarOf() {
-	p, err := chart.BarOf("status", []string{"paid", "paid", "open", "void", "paid", "open", "refunded"}, chart.Top(2))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	s, _ := chart.StatsOf(p)
-	fmt.Println(s.Note)
+	c := chart.BarOf("status", []string{"paid", "paid", "open", "void", "paid", "open", "refunded"}, chart.Top(2))
+	fmt.Println(c)
 	// Output:
-	// n = 7; 4 distinct; top 2 shown, 2 rows in other
+	// Rows by status (n = 7; 4 distinct; top 2 shown, 2 rows in other)
 }
 
 // Nothing to draw is an error, and a chart that says why.
 func ExampleErrNoData() {
-	p, err := chart.HistogramOf("latency_ms", []float64{math.NaN(), math.Inf(1)})
-	fmt.Println(errors.Is(err, chart.ErrNoData), p != nil)
-	fmt.Println(err)
+	c := chart.HistogramOf("latency_ms", []float64{math.NaN(), math.Inf(1)})
+	fmt.Println(errors.Is(c.Err, chart.ErrNoData), c.Plot != nil)
+	fmt.Println(c.Err)
 	// Output:
 	// true true
 	// chart: no data: histogram of "latency_ms": all 2 values are NULL, NaN or Inf
@@ -83,24 +88,19 @@ func ExampleErrNoData() {
 func ExampleHistogramSQL() {
 	var db chart.Querier // db, err := replica.Open(ctx)
 	ctx := context.Background()
-	p, err := chart.HistogramSQL(ctx, db, "SELECT amount FROM payments WHERE status = $1",
+	c := chart.HistogramSQL(ctx, db, "SELECT amount FROM payments WHERE status = $1",
 		chart.Args("succeeded"), chart.Range(0, 5000), chart.Bins(50))
-	if err != nil {
-		fmt.Println(err)
+	if c.Err != nil {
+		fmt.Println(c.Err)
 		return
 	}
-	chart.Show(p)
+	png, err := c.Render("png")
+	fmt.Println(len(png), err)
 }
 
-// Show a chart in the notebook, then save it for the report.
-func ExampleShow() {
-	p, err := chart.ScatterOf("x", []float64{1, 2, 3}, "y", []float64{2, 4, 5})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	chart.Show(p)                                                // SVG
-	chart.Show(p, chart.PNG(), chart.Size(6*vg.Inch, 4*vg.Inch)) // PNG, crisp on HiDPI screens
-	paths, err := chart.Save(p, "x-vs-y")                        // reports/figures/x-vs-y.png and .svg
-	fmt.Println(paths, err)
+// A PNG instead of an SVG, at a size of your choosing; the files written.
+func ExampleChart_Save() {
+	c := chart.ScatterOf("x", []float64{1, 2, 3}, "y", []float64{2, 4, 5}, chart.PNG(), chart.Size(6*vg.Inch, 4*vg.Inch))
+	c.Save("x-vs-y") // reports/figures/x-vs-y.png and .svg
+	fmt.Println(c.Files, c.Err)
 }

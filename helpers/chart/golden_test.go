@@ -30,41 +30,41 @@ var goldenCases = []struct {
 	chart func(t *testing.T) (*plot.Plot, error)
 }{
 	{"histogram", func(t *testing.T) (*plot.Plot, error) {
-		return chart.Histogram(ordersFrame(2000, 37), "total")
+		return pe(chart.Histogram(ordersFrame(2000, 37), "total"))
 	}},
 	{"histogram-integers", func(t *testing.T) (*plot.Plot, error) {
-		return chart.Histogram(ordersFrame(2000, 0), "quantity")
+		return pe(chart.Histogram(ordersFrame(2000, 0), "quantity"))
 	}},
 	{"bar-top-n", func(t *testing.T) (*plot.Plot, error) {
-		return chart.Bar(ordersFrame(2000, 37), "city")
+		return pe(chart.Bar(ordersFrame(2000, 37), "city"))
 	}},
 	{"line", func(t *testing.T) (*plot.Plot, error) {
-		return chart.Line(curvesFrame(), "x", []string{"sin", "damped"})
+		return pe(chart.Line(curvesFrame(), "x", []string{"sin", "damped"}))
 	}},
 	{"timeseries-dst", func(t *testing.T) (*plot.Plot, error) {
-		return chart.TimeSeries(dailyFrame(t), "day", []string{"orders"}, chart.In(berlin(t)))
+		return pe(chart.TimeSeries(dailyFrame(t), "day", []string{"orders"}, chart.In(berlin(t))))
 	}},
 	{"timecounts-hourly-dst", func(t *testing.T) (*plot.Plot, error) {
-		return chart.TimeCountsOf("occurred_at", fallBackEvents(t), chart.In(berlin(t)), chart.Every(chart.Hour))
+		return pe(chart.TimeCountsOf("occurred_at", fallBackEvents(t), chart.In(berlin(t)), chart.Every(chart.Hour)))
 	}},
 	{"scatter-by", func(t *testing.T) (*plot.Plot, error) {
-		return chart.Scatter(ordersFrame(600, 20), "quantity", "total", chart.By("status"))
+		return pe(chart.Scatter(ordersFrame(600, 20), "quantity", "total", chart.By("status")))
 	}},
 	{"scatter-sampled", func(t *testing.T) (*plot.Plot, error) {
 		xs, ys := cloud(30_000)
-		return chart.ScatterOf("x", xs, "y", ys, chart.MaxPoints(600))
+		return pe(chart.ScatterOf("x", xs, "y", ys, chart.MaxPoints(600)))
 	}},
 	{"box-by", func(t *testing.T) (*plot.Plot, error) {
-		return chart.Box(ordersFrame(2000, 37), "total", chart.By("status"))
+		return pe(chart.Box(ordersFrame(2000, 37), "total", chart.By("status")))
 	}},
 	{"grouped-wide", func(t *testing.T) (*plot.Plot, error) {
-		return chart.GroupedBar(monthsFrame(), "month", []string{"eur", "usd", "cny"})
+		return pe(chart.GroupedBar(monthsFrame(), "month", []string{"eur", "usd", "cny"}))
 	}},
 	{"grouped-by", func(t *testing.T) (*plot.Plot, error) {
-		return chart.GroupedBar(ordersFrame(2000, 37), "status", nil, chart.By("currency"))
+		return pe(chart.GroupedBar(ordersFrame(2000, 37), "status", nil, chart.By("currency")))
 	}},
 	{"empty", func(t *testing.T) (*plot.Plot, error) {
-		p, err := chart.HistogramOf("total", []float64{math.NaN(), math.NaN()})
+		p, err := pe(chart.HistogramOf("total", []float64{math.NaN(), math.NaN()}))
 		if err == nil {
 			t.Error("a histogram of NaNs: err = nil, want ErrNoData")
 		}
@@ -84,7 +84,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, format := range []string{"svg", "png"} {
-				got, err := chart.Render(p, format, chart.DPI(96))
+				got, err := chart.Of(p, chart.DPI(96)).Render(format)
 				if err != nil {
 					t.Fatal(err)
 				}

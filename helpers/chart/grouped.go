@@ -14,17 +14,8 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// GroupedBar draws groups of vertical bars side by side, one group per value
-// of the category column.
-//
-// With value columns (wide data, e.g. one row per month with columns eur and
-// usd) each value column is one bar of the group, summed over the rows of
-// its category; categories keep the order of their first row. With
-// By(column) instead (long data) the bars count rows per category and per
-// value of that column. NULL categories and NULL, NaN or Inf values are
-// dropped and counted. Beyond Top categories (20 for wide data, 10 for long)
-// and 7 groups the rest are gathered into "other". Options: By, Top.
-func GroupedBar(df dataframe.DataFrame, category string, values []string, opts ...Option) (*plot.Plot, error) {
+// groupedBarPlot builds the chart of [GroupedBar].
+func groupedBarPlot(df dataframe.DataFrame, category string, values []string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("GroupedBar", opts, "By", "Top")
 	if err != nil {
 		return nil, err

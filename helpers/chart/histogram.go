@@ -14,10 +14,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Histogram draws the distribution of the numeric column col of df. NULL,
-// NaN and Inf are dropped and counted in the note under the title; options:
-// Bins, Range.
-func Histogram(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, error) {
+// histogramPlot builds the chart of [Histogram].
+func histogramPlot(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("Histogram", opts, "Bins", "Range")
 	if err != nil {
 		return nil, err
@@ -29,8 +27,8 @@ func Histogram(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, 
 	return histogram(c, o)
 }
 
-// HistogramOf is Histogram for a plain slice; name labels the x axis.
-func HistogramOf(name string, values []float64, opts ...Option) (*plot.Plot, error) {
+// histogramOfPlot builds the chart of [HistogramOf].
+func histogramOfPlot(name string, values []float64, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("HistogramOf", opts, "Bins", "Range")
 	if err != nil {
 		return nil, err

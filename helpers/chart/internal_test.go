@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/janpfeifer/gonb/gonbui/protocol"
 
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/pgtest"
@@ -110,41 +109,41 @@ func TestBinIndex(t *testing.T) {
 	}
 }
 
-// TestDisplayData: what Show sends GoNB — an SVG by default, a PNG on
+// TestDisplayData: what Show sends the notebook — an SVG by default, a PNG on
 // request with the size to show it at, a PNG when the SVG would be huge,
 // and always an alt text with the title and the note.
 func TestDisplayData(t *testing.T) {
-	p, err := HistogramOf("latency_ms", []float64{1, 2, 2, 3, math.NaN()})
+	p, err := histogramOfPlot("latency_ms", []float64{1, 2, 2, 3, math.NaN()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	o, _ := apply("Show", nil)
-	d, err := displayData(p, o)
+	d, err := output(p, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svg, _ := d.Data[protocol.MIMEImageSVG].(string)
+	svg, _ := d.Data["image/svg+xml"].(string)
 	if !strings.HasPrefix(strings.TrimSpace(svg), "<?xml") || !strings.Contains(svg, "<svg") || !strings.Contains(svg, "Distribution of latency_ms") {
 		t.Errorf("default display: image/svg+xml = %.80q..., want an SVG with the title", svg)
 	}
-	if alt := d.Data[protocol.MIMETextPlain]; alt != "Distribution of latency_ms (n = 4; 1 NaN dropped)" {
+	if alt := d.Text; alt != "Distribution of latency_ms (n = 4; 1 NaN dropped)" {
 		t.Errorf("alt text = %q", alt)
 	}
-	if _, ok := d.Data[protocol.MIMEImagePNG]; ok {
+	if _, ok := d.Data["image/png"]; ok {
 		t.Error("default display carries a PNG too")
 	}
 
 	o, _ = apply("Show", []Option{PNG()}, "PNG")
-	d, err = displayData(p, o)
+	d, err = output(p, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := d.Data[protocol.MIMEImagePNG].([]byte)
+	raw, _ := d.Data["image/png"].([]byte)
 	img, err := png.Decode(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("PNG display: %v", err)
 	}
-	md, _ := d.Metadata[string(protocol.MIMEImagePNG)].(map[string]int)
+	md, _ := d.Metadata["image/png"].(map[string]int)
 	// 7.5 × 4.5 in: 720 × 432 CSS pixels, drawn at twice that for HiDPI screens.
 	if md["width"] != 720 || md["height"] != 432 || img.Bounds().Dx() != 1440 || img.Bounds().Dy() != 864 {
 		t.Errorf("PNG display: %v pixels shown at %v; want 1440×864 shown at 720×432", img.Bounds().Size(), md)
@@ -154,22 +153,22 @@ func TestDisplayData(t *testing.T) {
 	for i := range xs {
 		xs[i] = float64(i%977) * 1.37
 	}
-	big, err := ScatterOf("x", xs, "y", xs, MaxPoints(40_000))
+	big, err := scatterOfPlot("x", xs, "y", xs, MaxPoints(40_000))
 	if err != nil {
 		t.Fatal(err)
 	}
 	o, _ = apply("Show", nil)
-	if d, err = displayData(big, o); err != nil {
+	if d, err = output(big, o); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := d.Data[protocol.MIMEImagePNG]; !ok {
+	if _, ok := d.Data["image/png"]; !ok {
 		t.Error("a 40,000-point scatter was sent as SVG; want the PNG fallback above 1 MiB")
 	}
 	o, _ = apply("Show", []Option{SVG()}, "SVG")
-	if d, err = displayData(big, o); err != nil {
+	if d, err = output(big, o); err != nil {
 		t.Fatal(err)
 	}
-	if svg, _ := d.Data[protocol.MIMEImageSVG].(string); len(svg) <= maxInlineSVG {
+	if svg, _ := d.Data["image/svg+xml"].(string); len(svg) <= maxInlineSVG {
 		t.Errorf("SVG() forced: image/svg+xml has %d bytes, want the full SVG above 1 MiB", len(svg))
 	}
 }

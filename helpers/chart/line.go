@@ -16,11 +16,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Line draws the numeric columns ys of df against the numeric column x, one
-// line per column, sorted by x; with By(column) (and one y column), one line
-// per value of that column (the 7 with the most rows). Rows where x or y is
-// NULL, NaN or Inf are dropped and counted. Options: By.
-func Line(df dataframe.DataFrame, x string, ys []string, opts ...Option) (*plot.Plot, error) {
+// linePlot builds the chart of [Line].
+func linePlot(df dataframe.DataFrame, x string, ys []string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("Line", opts, "By")
 	if err != nil {
 		return nil, err
@@ -32,11 +29,8 @@ func Line(df dataframe.DataFrame, x string, ys []string, opts ...Option) (*plot.
 	return lineChart(df, "Line", xc, ys, false, o)
 }
 
-// TimeSeries draws the numeric columns ys of df over the time column t, which
-// holds unix seconds (float or int) or RFC 3339 text. The time axis is read in
-// the zone given by In (default UTC) with ticks on its midnights, month
-// starts or whole hours. Options: By, In.
-func TimeSeries(df dataframe.DataFrame, t string, ys []string, opts ...Option) (*plot.Plot, error) {
+// timeSeriesPlot builds the chart of [TimeSeries].
+func timeSeriesPlot(df dataframe.DataFrame, t string, ys []string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("TimeSeries", opts, "By", "In")
 	if err != nil {
 		return nil, err
@@ -48,9 +42,8 @@ func TimeSeries(df dataframe.DataFrame, t string, ys []string, opts ...Option) (
 	return lineChart(df, "TimeSeries", tc, ys, true, o)
 }
 
-// TimeSeriesOf is TimeSeries for plain slices: values[i] at times[i]; the
-// zero time.Time counts as NULL. Options: In.
-func TimeSeriesOf(name string, times []time.Time, values []float64, opts ...Option) (*plot.Plot, error) {
+// timeSeriesOfPlot builds the chart of [TimeSeriesOf].
+func timeSeriesOfPlot(name string, times []time.Time, values []float64, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("TimeSeriesOf", opts, "In")
 	if err != nil {
 		return nil, err

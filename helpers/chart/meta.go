@@ -50,13 +50,6 @@ func lookup(p *plot.Plot) (meta, bool) {
 	return v.(meta), true
 }
 
-// StatsOf returns what the chart p, made by this package, drew and dropped;
-// false for a plot made elsewhere.
-func StatsOf(p *plot.Plot) (Stats, bool) {
-	m, ok := lookup(p)
-	return m.stats, ok
-}
-
 // finish writes the note, adds it under the title and records the stats.
 func finish(p *plot.Plot, s Stats, extra ...string) *plot.Plot {
 	parts := []string{"n = " + numfmt.Int(s.N)}

@@ -8,8 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/janpfeifer/gonb/gonbui"
-	"github.com/janpfeifer/gonb/gonbui/protocol"
+	"github.com/replicalab/replicalab/internal/display"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -24,19 +23,10 @@ const maxInlineSVG = 1 << 20
 // margin is the white border around every chart.
 const margin = vg.Length(6)
 
-// Render draws p as "svg" or "png" at its natural size (or Size) and returns
+// render draws p as "svg" or "png" at its natural size (or Size) and returns
 // the file's bytes. PNGs are drawn at 192 dots per inch (or DPI). SVG text
 // names Liberation Sans with Arial, Helvetica and sans-serif as fallbacks,
 // which have the same metrics, so labels keep their place without the font.
-// Options: Size, DPI.
-func Render(p *plot.Plot, format string, opts ...Option) ([]byte, error) {
-	o, err := apply("Render", opts, "Size", "DPI")
-	if err != nil {
-		return nil, err
-	}
-	return render(p, format, o)
-}
-
 func render(p *plot.Plot, format string, o *options) ([]byte, error) {
 	if p == nil {
 		return nil, errors.New("chart: render: expected a plot, found nil")
@@ -100,45 +90,16 @@ func size(p *plot.Plot, o *options) (vg.Length, vg.Length) {
 	return defaultWidth, defaultHeight
 }
 
-// Show displays p in the notebook: an SVG by default (sharp at any zoom),
-// or a PNG with PNG() — drawn at twice the screen density and shown at its
-// natural size, so it is crisp on HiDPI screens. An SVG larger than 1 MiB is
-// sent as a PNG unless SVG() is given. Show waits until GoNB has the output,
-// so it cannot be lost when the cell ends. Outside a notebook it does
-// nothing. Options: PNG, SVG, Size, DPI.
-func Show(p *plot.Plot, opts ...Option) error {
-	o, err := apply("Show", opts, "PNG", "SVG", "Size", "DPI")
-	if err != nil {
-		return err
-	}
-	if o.set["PNG"] && o.set["SVG"] {
-		return errors.New("chart: Show: expected PNG() or SVG(), found both")
-	}
-	if !gonbui.IsNotebook {
-		return nil
-	}
-	d, err := displayData(p, o)
-	if err != nil {
-		return err
-	}
-	gonbui.SendData(d)
-	gonbui.Sync()
-	if err := gonbui.Error(); err != nil {
-		return fmt.Errorf("chart: show: %w", err)
-	}
-	return nil
-}
-
-// displayData builds the message Show sends: the image, its alt text, and
-// for a PNG the size to show it at (in CSS pixels).
-func displayData(p *plot.Plot, o *options) (*protocol.DisplayData, error) {
+// output builds what Show sends: the image, its alt text, and for a PNG the
+// size to show it at (in CSS pixels).
+func output(p *plot.Plot, o *options) (display.Output, error) {
 	alt := altText(p)
 	format := o.format
 	var svg []byte
 	if format != "png" {
 		var err error
 		if svg, err = render(p, "svg", o); err != nil {
-			return nil, err
+			return display.Output{}, err
 		}
 		if format == "" && len(svg) > maxInlineSVG {
 			format = "png"
@@ -147,19 +108,15 @@ func displayData(p *plot.Plot, o *options) (*protocol.DisplayData, error) {
 	if format == "png" {
 		png, err := render(p, "png", o)
 		if err != nil {
-			return nil, err
+			return display.Output{}, err
 		}
 		w, h := size(p, o)
-		return &protocol.DisplayData{
-			Data: map[protocol.MIMEType]any{protocol.MIMEImagePNG: png, protocol.MIMETextPlain: alt},
-			Metadata: map[string]any{string(protocol.MIMEImagePNG): map[string]int{
-				"width": cssPixels(w), "height": cssPixels(h),
-			}},
+		return display.Output{
+			Kind: display.Result, Text: alt, Data: map[string]any{"image/png": png},
+			Metadata: map[string]any{"image/png": map[string]int{"width": cssPixels(w), "height": cssPixels(h)}},
 		}, nil
 	}
-	return &protocol.DisplayData{
-		Data: map[protocol.MIMEType]any{protocol.MIMEImageSVG: string(svg), protocol.MIMETextPlain: alt},
-	}, nil
+	return display.Output{Kind: display.Result, Text: alt, Data: map[string]any{"image/svg+xml": string(svg)}}, nil
 }
 
 // cssPixels converts a length to CSS pixels (96 per inch).
@@ -175,43 +132,6 @@ func altText(p *plot.Plot) string {
 		t += " (" + m.stats.Note + ")"
 	}
 	return t
-}
-
-// Save writes p as name.png and name.svg into the repository's
-// reports/figures folder (created if missing), replacing earlier versions,
-// and returns the two paths. The repository is $REPLICALAB_REPO (set by the
-// kernel), else the nearest folder above the working directory holding a
-// go.mod. name is a file name without a folder; a .png or .svg ending is
-// dropped. Options: Size, DPI.
-func Save(p *plot.Plot, name string, opts ...Option) ([]string, error) {
-	o, err := apply("Save", opts, "Size", "DPI")
-	if err != nil {
-		return nil, err
-	}
-	base, err := figureName(name)
-	if err != nil {
-		return nil, err
-	}
-	dir, err := FiguresDir()
-	if err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("chart: save: %w", err)
-	}
-	var paths []string
-	for _, format := range []string{"png", "svg"} {
-		data, err := render(p, format, o)
-		if err != nil {
-			return nil, err
-		}
-		path := filepath.Join(dir, base+"."+format)
-		if err := writeAtomic(path, data); err != nil {
-			return nil, err
-		}
-		paths = append(paths, path)
-	}
-	return paths, nil
 }
 
 // figureName checks a figure's file name.

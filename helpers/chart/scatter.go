@@ -14,13 +14,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// Scatter draws the numeric column y of df against the numeric column x, one
-// dot per row; with By(column), coloured by that column's values (the 7 most
-// common, the rest grey as "other"). Rows where x or y is NULL, NaN or Inf are
-// dropped and counted. Beyond MaxPoints (default 10,000) rows, a
-// reproducible random sample is drawn and the note says so. Options: By,
-// MaxPoints.
-func Scatter(df dataframe.DataFrame, x, y string, opts ...Option) (*plot.Plot, error) {
+// scatterPlot builds the chart of [Scatter].
+func scatterPlot(df dataframe.DataFrame, x, y string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("Scatter", opts, "By", "MaxPoints")
 	if err != nil {
 		return nil, err
@@ -44,9 +39,8 @@ func Scatter(df dataframe.DataFrame, x, y string, opts ...Option) (*plot.Plot, e
 	return scatter(xc, yc, g, o)
 }
 
-// ScatterOf is Scatter for plain slices: the points (xs[i], ys[i]). Options:
-// MaxPoints.
-func ScatterOf(xName string, xs []float64, yName string, ys []float64, opts ...Option) (*plot.Plot, error) {
+// scatterOfPlot builds the chart of [ScatterOf].
+func scatterOfPlot(xName string, xs []float64, yName string, ys []float64, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("ScatterOf", opts, "MaxPoints")
 	if err != nil {
 		return nil, err

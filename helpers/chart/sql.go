@@ -87,14 +87,8 @@ func (p *placeholders) add(v any) string {
 	return "$" + strconv.Itoa(len(p.args))
 }
 
-// HistogramSQL draws the distribution of the one numeric column query
-// returns, binned on the server with width_bucket, so that only the bin
-// counts cross the network: a table of 50 million rows charts without being
-// loaded. Without Range it reads the data twice (minimum and maximum first).
-// NULL, NaN and Infinity are counted on the server and noted. Give the
-// query's $1, $2, ... with Args. Options: Args, Bins (default: a round width
-// giving about 30 bins), Range.
-func HistogramSQL(ctx context.Context, q Querier, query string, opts ...Option) (*plot.Plot, error) {
+// histogramSQLPlot builds the chart of [HistogramSQL].
+func histogramSQLPlot(ctx context.Context, q Querier, query string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("HistogramSQL", opts, "Args", "Bins", "Range")
 	if err != nil {
 		return nil, err
@@ -236,15 +230,8 @@ func finiteRange(ctx context.Context, q Querier, values string, args []any) (lo,
 	return *min, *max, nil
 }
 
-// TimeCountsSQL draws how many rows fall in each calendar bucket of the one
-// time column query returns (timestamptz; timestamp and date are read as
-// wall-clock times of the In zone), counted on the server with date_trunc so
-// that only the buckets cross the network. Buckets follow the calendar of
-// the In zone (default UTC) across daylight-saving changes, as in
-// TimeCounts. Without Between it reads the data twice (first and last time
-// first). NULL and ±infinity are counted and noted. Options: Args, In, Every,
-// Between.
-func TimeCountsSQL(ctx context.Context, q Querier, query string, opts ...Option) (*plot.Plot, error) {
+// timeCountsSQLPlot builds the chart of [TimeCountsSQL].
+func timeCountsSQLPlot(ctx context.Context, q Querier, query string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("TimeCountsSQL", opts, "Args", "In", "Every", "Between")
 	if err != nil {
 		return nil, err

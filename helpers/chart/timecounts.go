@@ -14,14 +14,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// TimeCounts draws how many rows fall in each calendar bucket (Every: hour,
-// day, week, ...; by default the finest unit giving at most 400 buckets) of
-// the time column col of df, which holds unix seconds or RFC 3339 text.
-// Buckets follow the calendar of the zone given by In (default UTC), so a
-// day is midnight to midnight there even across a daylight-saving change;
-// empty buckets show as gaps at zero. NULLs are dropped and counted.
-// Options: In, Every, Between.
-func TimeCounts(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, error) {
+// timeCountsPlot builds the chart of [TimeCounts].
+func timeCountsPlot(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("TimeCounts", opts, "In", "Every", "Between")
 	if err != nil {
 		return nil, err
@@ -33,9 +27,8 @@ func TimeCounts(df dataframe.DataFrame, col string, opts ...Option) (*plot.Plot,
 	return timeCounts(c, o)
 }
 
-// TimeCountsOf is TimeCounts for a plain slice; the zero time.Time counts as
-// NULL. Options: In, Every, Between.
-func TimeCountsOf(name string, times []time.Time, opts ...Option) (*plot.Plot, error) {
+// timeCountsOfPlot builds the chart of [TimeCountsOf].
+func timeCountsOfPlot(name string, times []time.Time, opts ...Option) (*plot.Plot, error) {
 	o, err := apply("TimeCountsOf", opts, "In", "Every", "Between")
 	if err != nil {
 		return nil, err

@@ -81,11 +81,11 @@ func BenchmarkProfile(b *testing.B) {
 	ctx := context.Background()
 	b.Run("explore-overview+detail", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
-			ov, err := explore.Tables(ctx, conn, explore.OverviewOptions{})
+			ov, err := explore.Tables(ctx, conn)
 			if err != nil {
 				b.Fatal(err)
 			}
-			d, err := explore.Describe(ctx, conn, "events", explore.DetailOptions{})
+			d, err := explore.Describe(ctx, conn, "events")
 			if err != nil {
 				b.Fatal(err)
 			}

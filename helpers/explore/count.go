@@ -5,21 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
-	"github.com/replicalab/replicalab/internal/numfmt"
-
 	"github.com/jackc/pgx/v5"
+	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/numfmt"
 )
-
-// CountOptions adjust ExactCount.
-type CountOptions struct {
-	// Big is the estimated row count above which the result carries a warning (default 1,000,000).
-	Big int64
-	// Timeout is the statement timeout of the count (default 1 minute): a count reads the whole
-	// table on the replica.
-	Timeout time.Duration
-}
 
 // Counted is an exact row count.
 type Counted struct {
@@ -31,16 +24,18 @@ type Counted struct {
 }
 
 // ExactCount runs count(*) on one table: the only explore call that reads a whole table, so it
-// runs only when asked, with its own statement timeout, and warns about big tables.
-func ExactCount(ctx context.Context, q Querier, table string, o CountOptions) (Counted, error) {
-	if o.Big <= 0 {
-		o.Big = 1_000_000
+// runs only when asked, with its own statement timeout (Timeout, default 1 minute), and warns
+// about big tables (Big, default 1,000,000 rows).
+func ExactCount(ctx context.Context, q Querier, table string, opts ...Option) (Counted, error) {
+	o := collect(opts)
+	if o.big <= 0 {
+		o.big = 1_000_000
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = time.Minute
+	if o.timeout <= 0 {
+		o.timeout = time.Minute
 	}
 	var c Counted
-	err := readOnly(ctx, q, o.Timeout, func(tx pgx.Tx) error {
+	err := readOnly(ctx, q, o.timeout, func(tx pgx.Tx) error {
 		var schema, name string
 		var est float64
 		err := tx.QueryRow(ctx, `SELECT n.nspname, c.relname, c.reltuples::float8 FROM pg_class AS c
@@ -57,7 +52,7 @@ func ExactCount(ctx context.Context, q Querier, table string, o CountOptions) (C
 		}
 		start := time.Now()
 		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+qualified(schema, name)).Scan(&c.Rows); err != nil {
-			return fmt.Errorf("explore: counting the rows of %s (statement timeout %s): %w", c.Table, o.Timeout, err)
+			return fmt.Errorf("explore: counting the rows of %s (statement timeout %s): %w", c.Table, o.timeout, err)
 		}
 		c.Elapsed = time.Since(start)
 		return nil
@@ -68,11 +63,35 @@ func ExactCount(ctx context.Context, q Querier, table string, o CountOptions) (C
 	switch {
 	case c.Estimate < 0:
 		c.Warning = fmt.Sprintf("%s was never analyzed: its size was unknown before this count read all of it", c.Table)
-	case c.Estimate >= o.Big || c.Rows >= o.Big:
+	case c.Estimate >= o.big || c.Rows >= o.big:
 		c.Warning = fmt.Sprintf("%s is big (≈ %s rows): this count read the whole table on the replica in %s; prefer the estimate",
 			c.Table, numfmt.Int(max(c.Estimate, c.Rows)), c.Elapsed.Round(time.Millisecond))
 	}
 	return c, nil
+}
+
+// ShowCount is [ExactCount] for a notebook cell: on the notebook's connection, shown at once; an
+// error is shown and stops the cell.
+func ShowCount(table string, opts ...Option) Counted {
+	c, err := ExactCount(context.Background(), replica.Default(), table, opts...)
+	if err != nil {
+		display.Stop(err)
+	}
+	c.Show()
+	return c
+}
+
+// Show displays the count: HTML in a notebook, text elsewhere.
+func (c Counted) Show() { show(c.HTML(), c.String()) }
+
+// HTML renders the count, and its warning in amber.
+func (c Counted) HTML() string {
+	lines := strings.SplitN(c.String(), "\n", 2)
+	h := "<p>" + esc(lines[0]) + "</p>"
+	if c.Warning != "" {
+		h += `<p style="color:#8a6d00">⚠ ` + esc(c.Warning) + "</p>"
+	}
+	return h
 }
 
 // String is "public.orders: 3,000 rows (exact; estimate ≈ 3,000)" plus the warning if any.

@@ -4,16 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/replicalab/replicalab/internal/numfmt"
-
 	"github.com/jackc/pgx/v5"
+	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/numfmt"
 )
 
 // Column describes one column from the catalog, with its profile from pg_stats.
@@ -80,20 +80,6 @@ type Detail struct {
 	Keys       []Key // constraints on this table
 	Referenced []Key // foreign keys of other tables pointing here
 	Indexes    []Index
-	Sample     string // HTML of sample rows, when DetailOptions.SampleRows > 0
-}
-
-// DetailOptions adjust Describe.
-type DetailOptions struct {
-	// ShowPersonal shows the most common values and histogram bounds of columns whose names look
-	// personal. By default they are masked: pg_stats holds raw values (real e-mails, names).
-	ShowPersonal bool
-	// Personal overrides the pattern of personal column names (DefaultPersonal).
-	Personal *regexp.Regexp
-	// MostCommon is how many most-common values to show per column in HTML (default 5).
-	MostCommon int
-	// Timeout is the statement timeout; 0 means DefaultTimeout.
-	Timeout time.Duration
 }
 
 // DefaultPersonal matches column names that usually hold personal data.
@@ -154,14 +140,33 @@ ORDER BY i.indisprimary DESC, ic.relname`
 
 // Describe reads one table's columns, keys, indexes and column profiles from the catalog and
 // pg_stats: four catalog queries in one read-only transaction, no table scan. table is "name" or
-// "schema.name" (resolved with the search path, quoted identifiers allowed).
-func Describe(ctx context.Context, q Querier, table string, o DetailOptions) (*Detail, error) {
+// "schema.name" (resolved with the search path, quoted identifiers allowed). Options:
+// ShowPersonal, Personal, Timeout.
+func Describe(ctx context.Context, q Querier, table string, opts ...Option) (*Detail, error) {
+	return describe(ctx, q, table, collect(opts))
+}
+
+// ShowTable is [Describe] for a notebook cell: on the notebook's connection, shown at once; an
+// error is shown and stops the cell.
+//
+//	%%
+//	explore.ShowTable("orders")
+func ShowTable(table string, opts ...Option) *Detail {
+	d, err := Describe(context.Background(), replica.Default(), table, opts...)
+	if err != nil {
+		display.Stop(err)
+	}
+	d.Show()
+	return d
+}
+
+func describe(ctx context.Context, q Querier, table string, o options) (*Detail, error) {
 	d := &Detail{}
-	personal := o.Personal
+	personal := o.personal
 	if personal == nil {
 		personal = DefaultPersonal
 	}
-	err := readOnly(ctx, q, o.Timeout, func(tx pgx.Tx) error {
+	err := readOnly(ctx, q, o.timeout, func(tx pgx.Tx) error {
 		var oid uint32
 		var est float64
 		var an, vac *time.Time
@@ -216,7 +221,7 @@ func Describe(ctx context.Context, q Querier, table string, o DetailOptions) (*D
 					s.AvgWidth = int(*width)
 				}
 				s.Distinct = distinct(s.NDistinct, t.Estimate)
-				if c.Personal && !o.ShowPersonal && (len(s.MostCommon) > 0 || len(s.Histogram) > 0) {
+				if c.Personal && !o.showPersonal && (len(s.MostCommon) > 0 || len(s.Histogram) > 0) {
 					s.Masked = true
 					for i := range s.MostCommon {
 						s.MostCommon[i] = "•••"
@@ -435,16 +440,38 @@ func (d *Detail) html(nMCV int) string {
 		}
 		b.WriteString("</ul>")
 	}
-	if d.Sample != "" {
-		b.WriteString("<p><b>Sample rows</b></p>")
-		b.WriteString(d.Sample)
-	}
 	b.WriteString("</div>")
 	return b.String()
 }
 
-// Show displays the detail in the notebook (or writes its HTML to w outside one; nil w: stdout).
-func (d *Detail) Show(w io.Writer) { show(w, d.HTML()) }
+// Show displays the detail: HTML in a notebook, text elsewhere.
+func (d *Detail) Show() { show(d.HTML(), d.String()) }
+
+// String renders the detail as text: the table, then one line per column with its type, keys,
+// null fraction and distinct estimate.
+func (d *Detail) String() string {
+	t := d.Table
+	grid := [][]string{{"column", "type", "null?", "keys", "nulls", "distinct"}}
+	for _, c := range d.Columns {
+		var keys []string
+		if c.PrimaryKey {
+			keys = append(keys, "PK")
+		}
+		for _, r := range c.References {
+			keys = append(keys, "FK → "+r)
+		}
+		null := "NOT NULL"
+		if !c.NotNull {
+			null = "nullable"
+		}
+		nulls, distinct := "", "no statistics"
+		if c.Stats != nil {
+			nulls, distinct = fmt.Sprintf("%.1f%%", c.Stats.NullFrac*100), c.Stats.DistinctText()
+		}
+		grid = append(grid, []string{c.Name, c.Type, null, strings.Join(keys, ", "), nulls, distinct})
+	}
+	return fmt.Sprintf("%s (%s): %s, %s\n%s", t, t.Kind, t.EstimateText(), humanBytes(t.Bytes), textGrid(grid, 4))
+}
 
 func ellipsis(s string, n int) string {
 	r := []rune(s)

@@ -2,19 +2,26 @@
 // sizes, columns, keys, profiles, relationships — while reading only the catalog, so the replica
 // does no work beyond a few catalog lookups.
 //
-// In a GoNB cell:
+// Two ways to use it, side by side. In a notebook cell, each call runs on the notebook's
+// connection (replica.Default) and shows its result at once; an error is shown and stops the
+// cell:
 //
 //	%%
-//	ctx := context.Background()
-//	db, err := replica.Open(ctx)
-//	if err != nil { fmt.Fprintln(os.Stderr, err); return }
-//	defer db.Close()
-//	explore.ShowTables(ctx, db, explore.OverviewOptions{})            // sortable overview
-//	d, _ := explore.Describe(ctx, db, "orders", explore.DetailOptions{}) // columns, keys, indexes, profile
-//	d.Show(nil)
-//	g, _ := explore.Relationships(ctx, db, explore.DiagramOptions{Around: "orders", Hops: 2})
-//	g.Show(ctx, nil)                                                  // ER diagram, inline SVG
-//	explore.Pick(ctx, db, explore.PickerOptions{})                    // a select box of tables; interrupt to stop
+//	explore.ShowTables()                               // tables, estimated rows, sizes: no table scan
+//	explore.ShowTable("orders")                        // columns, keys, indexes, pg_stats profile
+//	explore.ShowSample("orders", explore.Rows(10))     // a few rows, personal columns masked
+//	explore.ShowDiagram(explore.Around("orders", 2))   // ER diagram, inline SVG
+//	explore.ShowPicker(explore.Initial("orders"))      // a select box of tables; interrupt to stop
+//
+// In a program or a test, the same reads take a context and a connection and return errors;
+// every value they return has Show and HTML (and String, for text):
+//
+//	ov, err := explore.Tables(ctx, db)
+//	d, err := explore.Describe(ctx, db, "orders", explore.ShowPersonal())
+//	s, err := explore.SampleRows(ctx, db, "orders", explore.Rows(10))
+//	g, err := explore.Relationships(ctx, db, explore.Schema("public"), explore.Inferred())
+//	n, err := explore.ExactCount(ctx, db, "orders")
+//	t, err := explore.Pick(ctx, db, explore.Initial("orders"))
 //
 // # What is read, and what is not
 //
@@ -33,14 +40,15 @@
 //     histogram bounds drawn as a small inline SVG, correlation. A column without statistics says
 //     so. pg_stats holds raw values, so most common values and histogram bounds of columns whose
 //     names look personal ([DefaultPersonal]: e-mail, phone, name, address, ...) are masked unless
-//     DetailOptions.ShowPersonal is set.
+//     [ShowPersonal] is given.
 //   - [Relationships]: the foreign-key graph of a schema, or of the neighbourhood of one table
-//     (Around, Hops); with Inferred, "<table>_id" columns without a foreign key become dashed
+//     ([Around]); with [Inferred], "<table>_id" columns without a foreign key become dashed
 //     links. [Graph.SVG] lays it out with Graphviz dot when installed (Debian package graphviz):
 //     dot's layered layout keeps 100+ tables readable, with edges routed around boxes; without it,
 //     a built-in layered layout is used. Every edge has the SVG id "fk:<constraint>".
 //   - [SampleRows]: a few rows from TABLESAMPLE SYSTEM through helpers/frame, capped, personal
-//     columns masked: it reads a few pages, not the table.
+//     columns masked: it reads a few pages, not the table. The rows are a frame.Result: shown
+//     with their types, times as times, NULL apart from NaN.
 //   - [ExactCount]: count(*), the one call that reads a whole table, only when asked, with a
 //     longer timeout and a warning on big or never-analyzed tables.
 //
@@ -49,8 +57,8 @@
 // [Pick] shows a select box of the tables and the chosen table's detail below it, redrawn at
 // every choice, through GoNB's comms (the channel its widgets use). The cell keeps running while
 // the picker is live: give ctx a deadline or interrupt the cell to stop it; the last detail
-// stays in the output. A headless run (no browser answering within PickerOptions.Connect) leaves
-// the initial table's detail and returns.
+// stays in the output. A headless run (no browser answering within [Connect]) leaves
+// the initial table's detail and returns. The picker needs GoNB; elsewhere it shows the detail.
 //
 // Everything displayed is HTML-escaped. The questions log (step 4 of the recipe) lives in
 // github.com/replicalab/replicalab/helpers/questions.

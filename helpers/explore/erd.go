@@ -5,15 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/replicalab/replicalab/internal/numfmt"
-
 	"github.com/jackc/pgx/v5"
+	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/numfmt"
 )
 
 // Node is a table in a relationship diagram.
@@ -37,21 +37,6 @@ type Edge struct {
 type Graph struct {
 	Nodes []Node
 	Edges []Edge
-}
-
-// DiagramOptions choose what Relationships reads.
-type DiagramOptions struct {
-	// Schema limits the graph to one schema ("" means every non-system schema).
-	Schema string
-	// Around, when set ("orders" or "public.orders"), keeps only the tables within Hops links of
-	// this table, in either direction.
-	Around string
-	Hops   int // default 1
-	// Inferred adds dashed links for "<name>_id" columns without a foreign key whose name matches
-	// a table (name, names, nam+es, nam+ies) with a one-column primary key.
-	Inferred bool
-	// Timeout is the statement timeout; 0 means DefaultTimeout.
-	Timeout time.Duration
 }
 
 const nodesSQL = `
@@ -89,11 +74,29 @@ WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attname LIKE '%\_id' AND c.relki
 ORDER BY 1, 2, a.attnum`
 
 // Relationships reads the foreign keys (and optionally inferred links) between tables: two or
-// three catalog queries, no table scanned.
-func Relationships(ctx context.Context, q Querier, o DiagramOptions) (*Graph, error) {
+// three catalog queries, no table scanned. Options: Schema, Around, Inferred, Timeout.
+func Relationships(ctx context.Context, q Querier, opts ...Option) (*Graph, error) {
+	return relationships(ctx, q, collect(opts))
+}
+
+// ShowDiagram is [Relationships] for a notebook cell: on the notebook's connection, drawn at once
+// (Graphviz dot when installed); an error is shown and stops the cell.
+//
+//	%%
+//	explore.ShowDiagram(explore.Around("orders", 2))
+func ShowDiagram(opts ...Option) *Graph {
+	g, err := Relationships(context.Background(), replica.Default(), opts...)
+	if err != nil {
+		display.Stop(err)
+	}
+	g.Show()
+	return g
+}
+
+func relationships(ctx context.Context, q Querier, o options) (*Graph, error) {
 	g := &Graph{}
-	err := readOnly(ctx, q, o.Timeout, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, nodesSQL, o.Schema)
+	err := readOnly(ctx, q, o.timeout, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, nodesSQL, o.schema)
 		if err != nil {
 			return fmt.Errorf("explore: listing tables for the diagram: %w", err)
 		}
@@ -114,7 +117,7 @@ func Relationships(ctx context.Context, q Querier, o DiagramOptions) (*Graph, er
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("explore: listing tables for the diagram: %w", err)
 		}
-		rows, err = tx.Query(ctx, edgesSQL, o.Schema)
+		rows, err = tx.Query(ctx, edgesSQL, o.schema)
 		if err != nil {
 			return fmt.Errorf("explore: reading foreign keys: %w", err)
 		}
@@ -130,10 +133,10 @@ func Relationships(ctx context.Context, q Querier, o DiagramOptions) (*Graph, er
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("explore: reading foreign keys: %w", err)
 		}
-		if !o.Inferred {
+		if !o.inferred {
 			return nil
 		}
-		rows, err = tx.Query(ctx, idColumnsSQL, o.Schema)
+		rows, err = tx.Query(ctx, idColumnsSQL, o.schema)
 		if err != nil {
 			return fmt.Errorf("explore: reading *_id columns: %w", err)
 		}
@@ -153,8 +156,8 @@ func Relationships(ctx context.Context, q Querier, o DiagramOptions) (*Graph, er
 	if err != nil {
 		return nil, err
 	}
-	if o.Around != "" {
-		if err := g.keepAround(o.Around, o.Hops); err != nil {
+	if o.around != "" {
+		if err := g.keepAround(o.around, o.hops); err != nil {
 			return nil, err
 		}
 	}
@@ -306,16 +309,16 @@ func (g *Graph) DotSVG(ctx context.Context) (string, error) {
 }
 
 // SVG returns the diagram as SVG: laid out by Graphviz dot when it is installed (the best layout
-// for many tables), else by the built-in layered layout.
-func (g *Graph) SVG(ctx context.Context) string {
-	if svg, err := g.DotSVG(ctx); err == nil {
+// for many tables; at most a minute), else by the built-in layered layout.
+func (g *Graph) SVG() string {
+	if svg, err := g.DotSVG(context.Background()); err == nil {
 		return svg
 	}
 	return g.LayeredSVG()
 }
 
 // HTML wraps the SVG in a scrollable box with a legend.
-func (g *Graph) HTML(ctx context.Context) string {
+func (g *Graph) HTML() string {
 	inferred := 0
 	for _, e := range g.Edges {
 		if e.Inferred {
@@ -327,11 +330,26 @@ func (g *Graph) HTML(ctx context.Context) string {
 		legend += fmt.Sprintf(", %d inferred links (dashed: *_id columns without a foreign key)", inferred)
 	}
 	return fmt.Sprintf(`<div class="replicalab-erd"><p><small>%s. Arrows point from the referencing table to the referenced one; hover for columns.</small></p>`+
-		`<div style="overflow:auto; max-height:85vh; border:1px solid #ddd">%s</div></div>`, esc(legend), g.SVG(ctx))
+		`<div style="overflow:auto; max-height:85vh; border:1px solid #ddd">%s</div></div>`, esc(legend), g.SVG())
 }
 
-// Show displays the diagram in the notebook (or writes its HTML to w outside one; nil w: stdout).
-func (g *Graph) Show(ctx context.Context, w io.Writer) { show(w, g.HTML(ctx)) }
+// Show displays the diagram: the SVG in a notebook, the list of links elsewhere.
+func (g *Graph) Show() { show(g.HTML(), g.String()) }
+
+// String lists the links as text, "public.orders → public.companies (orders_buyer_company_id_fkey)",
+// after a count of tables and links.
+func (g *Graph) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d tables, %d links\n", len(g.Nodes), len(g.Edges))
+	for _, e := range g.Edges {
+		kind := e.Name
+		if e.Inferred {
+			kind = "inferred from " + strings.Join(e.Columns, ", ")
+		}
+		fmt.Fprintf(&b, "%s → %s (%s)\n", e.From, e.To, kind)
+	}
+	return b.String()
+}
 
 // LayeredSVG lays the graph out without Graphviz: referenced tables to the right of the tables
 // referring to them (longest-path layers), rows ordered by the barycentre of their neighbours.

@@ -24,16 +24,24 @@ func ExampleGraph_DOT() {
 	// "public.users" -> "public.companies" [id="fk:users_company_id_fkey", tooltip="public.users(company_id) → public.companies(id)", label="company_id"];
 }
 
-// Describing a table in a notebook cell.
+// Describing a table in a notebook cell: on the notebook's connection, shown at once; an error
+// is shown and stops the cell.
+func ExampleShowTable() {
+	d := explore.ShowTable("orders")
+	c, _ := d.Column("status")
+	fmt.Println(c.Stats.DistinctText(), c.Stats.MostCommon)
+	// Shows the columns, keys, indexes and pg_stats profile of public.orders, then prints e.g.:
+	//   ≈ 6 [paid shipped delivered]
+}
+
+// Describing a table in a program: a context, an explicit connection, errors returned.
 func ExampleDescribe() {
 	_ = func(ctx context.Context, db explore.Querier) {
-		d, err := explore.Describe(ctx, db, "orders", explore.DetailOptions{})
+		d, err := explore.Describe(ctx, db, "orders", explore.ShowPersonal())
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
-		c, _ := d.Column("status")
-		fmt.Println(c.Stats.DistinctText(), c.Stats.MostCommon)
-		d.Show(nil)
+		fmt.Print(d) // the columns as text
 	}
 }

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"html"
-	"io"
-	"os"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/replicalab/replicalab/internal/display"
 )
 
 // Querier is what explore needs from a connection: a transaction. *replica.Pool, *pgx.Conn,
@@ -53,18 +53,40 @@ func readOnly(ctx context.Context, q Querier, timeout time.Duration, fn func(pgx
 	return nil
 }
 
-// show displays h in the notebook, or writes it (as HTML) to w when not in a notebook and w is
-// not nil.
-func show(w io.Writer, h string) {
-	if gonbui.IsNotebook {
-		gonbui.DisplayHTML(h)
-		gonbui.Sync()
-		return
+// show displays a result: its HTML in a notebook, its text elsewhere.
+func show(h, text string) {
+	display.Show(display.Output{Kind: display.Result, HTML: h, Text: text})
+}
+
+// textGrid aligns rows of cells in columns two spaces apart; the columns listed in right are
+// right-aligned.
+func textGrid(rows [][]string, right ...int) string {
+	var width []int
+	for _, r := range rows {
+		for i, c := range r {
+			if i >= len(width) {
+				width = append(width, 0)
+			}
+			width[i] = max(width[i], utf8.RuneCountInString(c))
+		}
 	}
-	if w == nil {
-		w = os.Stdout
+	var b strings.Builder
+	for _, r := range rows {
+		var line strings.Builder
+		for i, c := range r {
+			pad := strings.Repeat(" ", width[i]-utf8.RuneCountInString(c))
+			if i > 0 {
+				line.WriteString("  ")
+			}
+			if slices.Contains(right, i) {
+				line.WriteString(pad + c)
+			} else {
+				line.WriteString(c + pad)
+			}
+		}
+		b.WriteString(strings.TrimRight(line.String(), " ") + "\n")
 	}
-	fmt.Fprintln(w, h)
+	return b.String()
 }
 
 var esc = html.EscapeString

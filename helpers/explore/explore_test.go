@@ -40,7 +40,7 @@ func open(t testing.TB) (*pgtest.Cluster, *replica.Pool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := replica.OpenWith(context.Background(), replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true})
+	db, err := replica.Open(context.Background(), replica.WithConfig(cfg), replica.Quiet(), replica.NoInterruptHandler())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func super(t testing.TB, c *pgtest.Cluster) *pgx.Conn {
 func TestTablesSaysCountsAreEstimatesAndKnowsNeverAnalyzed(t *testing.T) {
 	c, db := open(t)
 	ctx := context.Background()
-	ov, err := explore.Tables(ctx, db, explore.OverviewOptions{})
+	ov, err := explore.Tables(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +109,7 @@ func TestTablesSaysCountsAreEstimatesAndKnowsNeverAnalyzed(t *testing.T) {
 func TestDescribeMatchesPgStatsAndMasksPersonalValues(t *testing.T) {
 	c, db := open(t)
 	ctx := context.Background()
-	plain, err := explore.Describe(ctx, db, "users", explore.DetailOptions{ShowPersonal: true})
+	plain, err := explore.Describe(ctx, db, "users", explore.ShowPersonal())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestDescribeMatchesPgStatsAndMasksPersonalValues(t *testing.T) {
 		t.Errorf("users.company_id: want FK to public.companies(id), got %v", cid.References)
 	}
 
-	masked, err := explore.Describe(ctx, db, "public.users", explore.DetailOptions{})
+	masked, err := explore.Describe(ctx, db, "public.users")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestDescribeMatchesPgStatsAndMasksPersonalValues(t *testing.T) {
 
 func TestDescribeSaysWhenThereAreNoStatistics(t *testing.T) {
 	_, db := open(t)
-	d, err := explore.Describe(context.Background(), db, "audit_log", explore.DetailOptions{})
+	d, err := explore.Describe(context.Background(), db, "audit_log")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestDescribeSaysWhenThereAreNoStatistics(t *testing.T) {
 	if got := strings.Count(d.HTML(), "no statistics"); got != len(d.Columns) {
 		t.Errorf("want every one of the %d columns to say it has no statistics, %d do", len(d.Columns), got)
 	}
-	_, err = explore.Describe(context.Background(), db, "no_such_table", explore.DetailOptions{})
+	_, err = explore.Describe(context.Background(), db, "no_such_table")
 	if !errors.Is(err, explore.ErrNoTable) || !strings.Contains(err.Error(), `"no_such_table"`) {
 		t.Errorf("want ErrNoTable naming the table, got %v", err)
 	}
@@ -258,13 +258,13 @@ func TestExploringSendsFewStatementsAndReadsNoTable(t *testing.T) {
 		return total, scans
 	}
 	// Warm the pool first: a new connection's own set-up statements would be counted otherwise.
-	if _, err := explore.Describe(ctx, db, "orders", explore.DetailOptions{}); err != nil {
+	if _, err := explore.Describe(ctx, db, "orders"); err != nil {
 		t.Fatal(err)
 	}
 	var detailStatements []int64
 	for _, table := range []string{"orders", "audit_log", "companies"} { // 17, 6 and 14 columns
 		total, scans := measure(func() {
-			if _, err := explore.Describe(ctx, db, table, explore.DetailOptions{}); err != nil {
+			if _, err := explore.Describe(ctx, db, table); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -282,10 +282,10 @@ func TestExploringSendsFewStatementsAndReadsNoTable(t *testing.T) {
 		t.Errorf("statements per detail should not depend on the number of columns, got %v", detailStatements)
 	}
 	total, scans := measure(func() {
-		if _, err := explore.Tables(ctx, db, explore.OverviewOptions{}); err != nil {
+		if _, err := explore.Tables(ctx, db); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := explore.Relationships(ctx, db, explore.DiagramOptions{Schema: "public", Inferred: true}); err != nil {
+		if _, err := explore.Relationships(ctx, db, explore.Schema("public"), explore.Inferred()); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -294,7 +294,7 @@ func TestExploringSendsFewStatementsAndReadsNoTable(t *testing.T) {
 	}
 	// The same measure sees a real scan: an exact count, which runs only when asked.
 	_, scans = measure(func() {
-		if _, err := explore.ExactCount(ctx, db, "orders", explore.CountOptions{}); err != nil {
+		if _, err := explore.ExactCount(ctx, db, "orders"); err != nil {
 			t.Fatal(err)
 		}
 	})
@@ -310,15 +310,15 @@ func TestExactCountWarnsOnBigAndUnknownTables(t *testing.T) {
 	if err := super(t, c).QueryRow(ctx, "SELECT count(*) FROM orders").Scan(&want); err != nil {
 		t.Fatal(err)
 	}
-	got, err := explore.ExactCount(ctx, db, "orders", explore.CountOptions{})
+	got, err := explore.ExactCount(ctx, db, "orders")
 	if err != nil || got.Rows != want || got.Warning != "" {
 		t.Errorf("orders: want %d rows without warning, got %+v %v", want, got, err)
 	}
-	got, err = explore.ExactCount(ctx, db, "orders", explore.CountOptions{Big: 1000})
+	got, err = explore.ExactCount(ctx, db, "orders", explore.Big(1000))
 	if err != nil || !strings.Contains(got.Warning, "whole table") {
 		t.Errorf("orders over a 1,000-row threshold: want a warning, got %+v %v", got, err)
 	}
-	got, err = explore.ExactCount(ctx, db, "audit_log", explore.CountOptions{})
+	got, err = explore.ExactCount(ctx, db, "audit_log")
 	if err != nil || got.Rows == 0 || got.Estimate != -1 || !strings.Contains(got.String(), "never analyzed") {
 		t.Errorf("audit_log: want rows, unknown estimate and a warning, got %+v %v", got, err)
 	}
@@ -338,7 +338,7 @@ func TestDiagramHasEveryForeignKey(t *testing.T) {
 	if len(want) < 15 {
 		t.Fatalf("the demo schema should have its foreign keys, found %v", want)
 	}
-	g, err := explore.Relationships(ctx, db, explore.DiagramOptions{Schema: "public"})
+	g, err := explore.Relationships(ctx, db, explore.Schema("public"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -372,7 +372,7 @@ func TestDiagramHasEveryForeignKey(t *testing.T) {
 		check("dot", svg)
 	}
 
-	near, err := explore.Relationships(ctx, db, explore.DiagramOptions{Around: "payments", Hops: 2})
+	near, err := explore.Relationships(ctx, db, explore.Around("payments", 2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -388,7 +388,7 @@ func TestDiagramHasEveryForeignKey(t *testing.T) {
 
 func TestInferredLinksAreDashedGuesses(t *testing.T) {
 	_, db := open(t)
-	g, err := explore.Relationships(context.Background(), db, explore.DiagramOptions{Schema: "public", Inferred: true})
+	g, err := explore.Relationships(context.Background(), db, explore.Schema("public"), explore.Inferred())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,7 +429,7 @@ func TestReadOnlyEvenOnAWritableConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	ov, err := explore.Tables(ctx, conn, explore.OverviewOptions{Schemas: []string{"public"}})
+	ov, err := explore.Tables(ctx, conn, explore.Schemas("public"))
 	if err != nil || ov.InReplica || len(ov.Tables) != 11 {
 		t.Fatalf("overview on the primary: %v %v", ov, err)
 	}
@@ -445,10 +445,11 @@ func TestReadOnlyEvenOnAWritableConnection(t *testing.T) {
 
 func TestSampleRowsAreCappedAndMasked(t *testing.T) {
 	_, db := open(t)
-	h, err := explore.SampleRows(context.Background(), db, "users", explore.SampleOptions{Rows: 5})
+	s, err := explore.SampleRows(context.Background(), db, "users", explore.Rows(5))
 	if err != nil {
 		t.Fatal(err)
 	}
+	h := s.HTML()
 	if n := sampleCount(t, h); n < 1 || n > 5 {
 		t.Errorf("want 1 to 5 sample rows, got %d:\n%s", n, h)
 	}
@@ -464,10 +465,11 @@ func TestSampleRowsAreCappedAndMasked(t *testing.T) {
 func TestSampleRowsNeverEmptyOnSmallTables(t *testing.T) {
 	_, db := open(t)
 	for _, table := range []string{"orders", "companies", "order_items", "payments", "suppliers"} {
-		h, err := explore.SampleRows(context.Background(), db, table, explore.SampleOptions{Rows: 5})
+		s, err := explore.SampleRows(context.Background(), db, table, explore.Rows(5))
 		if err != nil {
 			t.Fatal(err)
 		}
+		h := s.HTML()
 		if n := sampleCount(t, h); n < 1 || n > 5 {
 			t.Errorf("%s: want 1 to 5 sample rows, got %d", table, n)
 		}

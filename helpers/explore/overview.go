@@ -3,13 +3,13 @@ package explore
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
-	"github.com/replicalab/replicalab/internal/numfmt"
-
 	"github.com/jackc/pgx/v5"
+	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/numfmt"
 )
 
 // Table is one row of the overview: a table, partitioned table, materialized view or foreign
@@ -41,16 +41,6 @@ type Overview struct {
 	InReplica bool // the server is in recovery (a replica)
 }
 
-// OverviewOptions narrow the overview.
-type OverviewOptions struct {
-	// Schemas to list; empty means every schema but pg_catalog, information_schema and pg_toast.
-	Schemas []string
-	// Views also lists plain views (without sizes or estimates).
-	Views bool
-	// Timeout is the statement timeout; 0 means DefaultTimeout.
-	Timeout time.Duration
-}
-
 const overviewSQL = `
 SELECT n.nspname, c.relname,
        CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'partitioned table' WHEN 'm' THEN 'materialized view'
@@ -70,18 +60,37 @@ WHERE c.relkind = ANY($1)
   AND (cardinality($2::text[]) = 0 OR n.nspname = ANY($2))
 ORDER BY n.nspname, c.relname`
 
-// Tables reads the overview: one catalog query, no table scanned.
-func Tables(ctx context.Context, q Querier, o OverviewOptions) (*Overview, error) {
+// Tables reads the overview: one catalog query, no table scanned. Options: Schemas, Views,
+// Timeout.
+func Tables(ctx context.Context, q Querier, opts ...Option) (*Overview, error) {
+	return tables(ctx, q, collect(opts))
+}
+
+// ShowTables is [Tables] for a notebook cell: on the notebook's connection, shown at once; an
+// error is shown and stops the cell.
+//
+//	%%
+//	explore.ShowTables()
+func ShowTables(opts ...Option) *Overview {
+	ov, err := Tables(context.Background(), replica.Default(), opts...)
+	if err != nil {
+		display.Stop(err)
+	}
+	ov.Show()
+	return ov
+}
+
+func tables(ctx context.Context, q Querier, o options) (*Overview, error) {
 	kinds := []string{"r", "p", "m", "f"}
-	if o.Views {
+	if o.views {
 		kinds = append(kinds, "v")
 	}
-	schemas := o.Schemas
+	schemas := o.schemas
 	if schemas == nil {
 		schemas = []string{}
 	}
 	ov := &Overview{}
-	err := readOnly(ctx, q, o.Timeout, func(tx pgx.Tx) error {
+	err := readOnly(ctx, q, o.timeout, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, overviewSQL, kinds, schemas)
 		if err != nil {
 			return fmt.Errorf("explore: listing tables: %w", err)
@@ -210,16 +219,14 @@ func (ov *Overview) HTML() string {
 	return b.String()
 }
 
-// Show displays the overview in the notebook (or writes its HTML to w outside one; nil w means
-// stdout).
-func (ov *Overview) Show(w io.Writer) { show(w, ov.HTML()) }
+// Show displays the overview: a sortable table in a notebook, text elsewhere.
+func (ov *Overview) Show() { show(ov.HTML(), ov.String()) }
 
-// ShowTables reads the overview and displays it: the one-call form for a cell.
-func ShowTables(ctx context.Context, q Querier, o OverviewOptions) (*Overview, error) {
-	ov, err := Tables(ctx, q, o)
-	if err != nil {
-		return nil, err
+// String renders the overview as aligned text: schema.table, kind, estimated rows, size.
+func (ov *Overview) String() string {
+	grid := [][]string{{"table", "kind", "rows", "size"}}
+	for _, t := range ov.Tables {
+		grid = append(grid, []string{t.String(), t.Kind, t.EstimateText(), humanBytes(t.Bytes)})
 	}
-	ov.Show(nil)
-	return ov, nil
+	return fmt.Sprintf("%d tables\n%s", len(ov.Tables), textGrid(grid, 2, 3))
 }

@@ -2,9 +2,8 @@ package explore
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -12,20 +11,9 @@ import (
 	"github.com/janpfeifer/gonb/gonbui"
 	"github.com/janpfeifer/gonb/gonbui/comms"
 	"github.com/janpfeifer/gonb/gonbui/dom"
+	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
 )
-
-// PickerOptions adjust Pick.
-type PickerOptions struct {
-	Overview OverviewOptions // which tables to offer
-	Detail   DetailOptions   // how to describe the chosen one
-	// Initial is the table shown first ("" : the first one listed).
-	Initial string
-	// Connect is how long to wait for the browser to answer before concluding that nobody is
-	// looking (a headless run): the picker then leaves the initial detail and returns. Default 10 s.
-	Connect time.Duration
-	// Out receives the initial detail's HTML outside a notebook (nil: stdout).
-	Out io.Writer
-}
 
 // pickJS wires the select box to GoNB's comm channel: every change sends the chosen table's
 // name to the program (the browser also sends the initial value once connected).
@@ -52,13 +40,15 @@ const pickJS = `(() => {
 // cell); then the last detail stays in the output. It returns the last table shown. If no
 // browser answers within Connect (a headless run), it leaves the initial detail and returns.
 //
-// Outside a notebook it writes the initial detail to Out and returns.
+// Outside a GoNB cell it shows the initial detail and returns. Options: Initial, Connect, and
+// those of Tables (which tables to offer) and Describe (how to describe them).
 //
 // It uses GoNB's comms (the channel its widgets use) with its own select element rather than
 // widgets.Select, whose Done blocks until a browser answers (forever in a headless run) and
 // which does not escape option text.
-func Pick(ctx context.Context, q Querier, o PickerOptions) (string, error) {
-	ov, err := Tables(ctx, q, o.Overview)
+func Pick(ctx context.Context, q Querier, opts ...Option) (string, error) {
+	o := collect(opts)
+	ov, err := tables(ctx, q, o)
 	if err != nil {
 		return "", err
 	}
@@ -70,30 +60,31 @@ func Pick(ctx context.Context, q Querier, o PickerOptions) (string, error) {
 		names[i] = t.String()
 	}
 	current := names[0]
-	if o.Initial != "" {
-		t, ok := ov.Find(o.Initial)
+	if o.initial != "" {
+		t, ok := ov.Find(o.initial)
 		if !ok {
-			return "", fmt.Errorf("%w: expected the initial table %q among the %d listed, found none", ErrNoTable, o.Initial, len(names))
+			return "", fmt.Errorf("%w: expected the initial table %q among the %d listed, found none", ErrNoTable, o.initial, len(names))
 		}
 		current = t.String()
 	}
-	render := func(name string) string {
-		d, err := Describe(ctx, q, name, o.Detail)
+	detail := func(name string) (*Detail, string) {
+		d, err := describe(ctx, q, name, o)
 		if err != nil {
-			return fmt.Sprintf(`<p style="color:#b00">%s</p>`, esc(err.Error()))
+			return nil, fmt.Sprintf(`<p style="color:#b00">%s</p>`, esc(err.Error()))
 		}
-		return d.HTML()
+		return d, d.HTML()
 	}
 	if !gonbui.IsNotebook {
-		w := o.Out
-		if w == nil {
-			w = os.Stdout
+		d, h := detail(current)
+		if d == nil {
+			return current, errors.New(h)
 		}
-		fmt.Fprintln(w, render(current))
+		d.Show()
 		return current, nil
 	}
-	if o.Connect <= 0 {
-		o.Connect = 10 * time.Second
+	render := func(name string) string { _, h := detail(name); return h }
+	if o.connect <= 0 {
+		o.connect = 10 * time.Second
 	}
 
 	uid := gonbui.UniqueID()
@@ -111,13 +102,13 @@ func Pick(ctx context.Context, q Querier, o PickerOptions) (string, error) {
 		fmt.Fprintf(&b, `<option value="%s"%s>%s</option>`, esc(n), sel, esc(n))
 	}
 	b.WriteString(`</select></label>`)
-	gonbui.DisplayHTML(b.String())
-	gonbui.UpdateHTML(detailID, render(current))
+	display.Send(display.Output{Kind: display.Result, HTML: b.String(), Text: "Table: " + current})
+	display.Send(display.Output{ID: detailID, Kind: display.Result, HTML: render(current)})
 	dom.TransientJavascript(fmt.Sprintf(pickJS, selectID, address))
-	gonbui.Sync()
+	display.Sync()
 
 	connected := false
-	timer := time.NewTimer(o.Connect)
+	timer := time.NewTimer(o.connect)
 	defer timer.Stop()
 	for {
 		select {
@@ -125,9 +116,9 @@ func Pick(ctx context.Context, q Querier, o PickerOptions) (string, error) {
 			return current, nil
 		case <-timer.C:
 			if !connected {
-				gonbui.DisplayHTML(fmt.Sprintf(`<p><small>No browser answered within %s (a headless run?): the picker stopped; `+
-					`showing %s.</small></p>`, o.Connect, esc(current)))
-				gonbui.Sync()
+				display.Show(display.Output{Kind: display.Status, HTML: fmt.Sprintf(`<p><small>No browser answered within %s `+
+					`(a headless run?): the picker stopped; showing %s.</small></p>`, o.connect, esc(current)),
+					Text: fmt.Sprintf("No browser answered within %s: the picker stopped; showing %s.", o.connect, current)})
 				return current, nil
 			}
 		case v, ok := <-ch.C:
@@ -142,8 +133,20 @@ func Pick(ctx context.Context, q Querier, o PickerOptions) (string, error) {
 				continue
 			}
 			current = v
-			gonbui.UpdateHTML(detailID, render(current))
-			gonbui.Sync()
+			display.Show(display.Output{ID: detailID, Kind: display.Result, HTML: render(current)})
 		}
 	}
+}
+
+// ShowPicker is [Pick] for a notebook cell, on the notebook's connection; an error is shown and
+// stops the cell. Interrupt the cell to stop the picker.
+//
+//	%%
+//	explore.ShowPicker(explore.Initial("orders"))
+func ShowPicker(opts ...Option) string {
+	t, err := Pick(context.Background(), replica.Default(), opts...)
+	if err != nil {
+		display.Stop(err)
+	}
+	return t
 }

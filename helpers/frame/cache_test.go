@@ -242,7 +242,7 @@ func TestDefaultCacheFolder(t *testing.T) {
 	c := newEnv(t)
 	cfg := loadConfig(t, c.c.Env(), "REPLICALAB_REPO="+repo)
 	ctx := context.Background()
-	r, err := frame.Load(ctx, c.db, ordersQuery, frame.WithConfig(cfg), frame.Quiet(), 2)
+	r, err := frame.Load(ctx, c.db, ordersQuery, frame.WithConfig(cfg), frame.Quiet(), frame.Args(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestDefaultCacheFolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(sub)
-	r, err = frame.Load(ctx, c.db, ordersQuery, frame.WithConfig(loadConfig(t, c.c.Env())), frame.Quiet(), 2)
+	r, err = frame.Load(ctx, c.db, ordersQuery, frame.WithConfig(loadConfig(t, c.c.Env())), frame.Quiet(), frame.Args(2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"html"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
+	"github.com/replicalab/replicalab/internal/display"
 )
 
 // Summary describes each column of a DataFrame, like pandas' describe: for
@@ -51,14 +51,11 @@ type ValueCount struct {
 
 const topValues = 3
 
-// Describe summarizes every column of df.
-func Describe(df dataframe.DataFrame) Summary { return describe(df, Style{}) }
+// Summary summarizes every column of the Result, like pandas' describe, with
+// NULLs told apart from NaNs and times shown as times.
+func (r *Result) Summary() Summary { return summarize(r.DataFrame, r.style()) }
 
-// Describe summarizes every column of the Result, with NULLs told apart
-// from NaNs and times shown as times.
-func (r *Result) Describe() Summary { return describe(r.DataFrame, r.style()) }
-
-func describe(df dataframe.DataFrame, st Style) Summary {
+func summarize(df dataframe.DataFrame, st style) Summary {
 	nrow, _ := df.Dims()
 	sum := Summary{Rows: nrow}
 	for _, c := range columns(df) {
@@ -272,10 +269,5 @@ func (s Summary) WriteText(w io.Writer) {
 
 // Show displays the summary: HTML in a notebook, text on stdout elsewhere.
 func (s Summary) Show() {
-	if ui.notebook() {
-		ui.display(s.HTML())
-		ui.sync()
-		return
-	}
-	s.WriteText(os.Stdout)
+	display.Show(display.Output{Kind: display.Result, HTML: s.HTML(), Text: s.String()})
 }

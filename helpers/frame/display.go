@@ -5,7 +5,6 @@ import (
 	"html"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -15,22 +14,21 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
+	"github.com/replicalab/replicalab/internal/display"
 )
 
-// Style says how a DataFrame is shown. The zero value shows at most 20 rows
+// style says how a DataFrame is shown. The zero value shows at most 20 rows
 // (the first 10 and the last 10 of longer frames) and cuts strings after 60
 // characters.
-type Style struct {
+type style struct {
 	MaxRows  int // rows shown; longer frames show the first and last MaxRows/2
 	MaxChars int // longer strings are cut, with "…"; the cell's tooltip has more
 	// Kinds says how to show columns whose numbers stand for something else,
-	// e.g. a Timestamp column as dates and times rather than seconds. A
-	// Result's Show sets it; pass Result.Kinds() when showing a DataFrame
-	// derived from one.
+	// e.g. a Timestamp column as dates and times rather than seconds.
 	Kinds map[string]Kind
-	// Types labels columns with their database types (from a Result).
+	// Types labels columns with their database types.
 	Types map[string]string
-	// Nulls are the SQL NULL masks of a Result, to tell NULL from NaN.
+	// nulls are the SQL NULL masks of a Result, to tell NULL from NaN.
 	nulls map[string][]bool
 }
 
@@ -40,7 +38,7 @@ const (
 	maxTooltip      = 1000
 )
 
-func (st Style) withDefaults() Style {
+func (st style) withDefaults() style {
 	if st.MaxRows <= 0 {
 		st.MaxRows = defaultMaxRows
 	}
@@ -50,39 +48,70 @@ func (st Style) withDefaults() Style {
 	return st
 }
 
-// HTML renders df as an HTML table with the default Style.
-func HTML(df dataframe.DataFrame) string { return Style{}.HTML(df) }
-
-// Show displays df as a table: HTML in a notebook, text on stdout elsewhere.
-func Show(df dataframe.DataFrame) { Style{}.Show(df) }
-
-// Show displays df as a table: HTML in a notebook, text on stdout elsewhere.
-func (st Style) Show(df dataframe.DataFrame) {
-	if ui.notebook() {
-		ui.display(st.HTML(df))
-		ui.sync()
-		return
-	}
-	st.WriteText(os.Stdout, df)
-}
-
-// HTML renders the Result's DataFrame, with its database types, times shown
-// as times and NULL told apart from NaN.
+// HTML renders the Result's DataFrame as an HTML table: a caption with its
+// shape, a header with names and database types, the first and last rows
+// when there are many, times as times, NULL and NaN told apart in grey
+// italics, numbers right-aligned, long strings cut. Every name and value is
+// HTML-escaped.
 func (r *Result) HTML() string { return r.style().HTML(r.DataFrame) }
 
-// Show displays the Result's DataFrame (see [Result.HTML]).
-func (r *Result) Show() { r.style().Show(r.DataFrame) }
+// Text renders the Result's DataFrame as an aligned text table.
+func (r *Result) Text() string { return r.style().Text(r.DataFrame) }
 
-func (r *Result) style() Style {
+// Show displays the Result's table: HTML in a notebook, text on stdout
+// elsewhere.
+func (r *Result) Show() {
+	st := r.style()
+	display.Show(display.Output{Kind: display.Result, HTML: st.HTML(r.DataFrame), Text: st.Text(r.DataFrame)})
+}
+
+func (r *Result) style() style {
 	types := make(map[string]string, len(r.Columns))
 	for _, c := range r.Columns {
 		types[c.Name] = c.Type
 	}
-	return Style{Kinds: r.Kinds(), Types: types, nulls: r.nulls}
+	return style{Kinds: r.Kinds(), Types: types, nulls: r.nulls, MaxRows: r.maxRows}
+}
+
+// Of wraps a DataFrame made in Go (filtered, joined, built by hand) as a
+// Result, to show it or summarize it. Its columns' kinds follow their gota
+// types; use [Result.With] for a DataFrame derived from a loaded Result, to
+// keep its times shown as times. Only [MaxRows] applies.
+func Of(df dataframe.DataFrame, opts ...Option) *Result {
+	r := &Result{DataFrame: df, Rows: df.Nrow(), maxRows: collect(opts).maxRows}
+	r.Columns = columnsOf(df, nil)
+	return r
+}
+
+// With returns a Result for df, a DataFrame derived from r's (filtered,
+// sorted, with columns added or dropped): columns that keep their name and
+// gota type keep their database type and kind (times stay times), the others
+// follow their gota type. The provenance is r's.
+func (r *Result) With(df dataframe.DataFrame) *Result {
+	out := *r
+	out.DataFrame, out.Rows, out.nulls, out.CacheFile, out.TTL = df, df.Nrow(), nil, "", 0
+	out.Columns = columnsOf(df, r.Columns)
+	return &out
+}
+
+// columnsOf describes df's columns, taking the description of same-named
+// columns of the same gota type from known.
+func columnsOf(df dataframe.DataFrame, known []Column) []Column {
+	types := df.Types()
+	cols := make([]Column, len(types))
+	for i, name := range df.Names() {
+		cols[i] = Column{Name: name, Series: types[i], Kind: kindOfSeries(types[i]), Type: string(types[i])}
+		for _, k := range known {
+			if k.Name == name && k.Series == types[i] {
+				cols[i] = k
+			}
+		}
+	}
+	return cols
 }
 
 // rowsShown returns the row indexes to show and where the gap is (-1: none).
-func (st Style) rowsShown(n int) (idx []int, gapAfter int) {
+func (st style) rowsShown(n int) (idx []int, gapAfter int) {
 	if n <= st.MaxRows {
 		idx = make([]int, n)
 		for i := range idx {
@@ -128,7 +157,7 @@ func columns(df dataframe.DataFrame) []col {
 	return cols
 }
 
-func (st Style) cell(s col, row int) cell {
+func (st style) cell(s col, row int) cell {
 	e := s.Elem(row)
 	if e.IsNA() {
 		null := true
@@ -229,7 +258,7 @@ func formatInterval(sec float64) string {
 	return fmt.Sprintf("%s%d days %s", sign, days, clock)
 }
 
-func (st Style) typeLabel(s col) string {
+func (st style) typeLabel(s col) string {
 	if t, ok := st.Types[s.Name]; ok && t != "" {
 		if t == "timestamptz" {
 			t += ", UTC"
@@ -247,7 +276,7 @@ func numeric(s col, k Kind) bool {
 // names and types, the first and last rows when there are many, NULLs in
 // grey italics, numbers right-aligned, long strings cut. Every name and
 // value is HTML-escaped.
-func (st Style) HTML(df dataframe.DataFrame) string {
+func (st style) HTML(df dataframe.DataFrame) string {
 	st = st.withDefaults()
 	if df.Err != nil {
 		return `<div style="color:#b00020">DataFrame error: ` + html.EscapeString(df.Err.Error()) + `</div>`
@@ -295,15 +324,15 @@ func (st Style) HTML(df dataframe.DataFrame) string {
 	return b.String()
 }
 
-// Text renders df as an aligned text table (see [Style.HTML]).
-func (st Style) Text(df dataframe.DataFrame) string {
+// Text renders df as an aligned text table (see [style.HTML]).
+func (st style) Text(df dataframe.DataFrame) string {
 	var b strings.Builder
 	st.WriteText(&b, df)
 	return b.String()
 }
 
 // WriteText writes df as an aligned text table to w.
-func (st Style) WriteText(w io.Writer, df dataframe.DataFrame) {
+func (st style) WriteText(w io.Writer, df dataframe.DataFrame) {
 	st = st.withDefaults()
 	if df.Err != nil {
 		fmt.Fprintf(w, "DataFrame error: %v\n", df.Err)

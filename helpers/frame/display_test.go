@@ -122,7 +122,7 @@ func TestHTMLTableEscapesAndShowsTypes(t *testing.T) {
 
 	// The same frame without the Result's details: gota types, NULL told
 	// from NaN all the same.
-	bare := frame.HTML(r.DataFrame)
+	bare := frame.Of(r.DataFrame).HTML()
 	for _, want := range []string{">int<", ">string<", ">float<"} {
 		if !strings.Contains(bare, want) {
 			t.Errorf("bare DataFrame: expected gota type %q in the header", want)
@@ -132,10 +132,10 @@ func TestHTMLTableEscapesAndShowsTypes(t *testing.T) {
 	if bt[7] != "NULL" || bt[8] != "NaN" || bt[13] != "NaN" || bt[14] != "NULL" || bt[4] != strconv.FormatFloat(frame.Unix(mustTime(t, r, "at", 0)), 'f', -1, 64) {
 		t.Errorf("bare DataFrame: expected NULL, NaN, NaN, NULL and raw seconds; found %q", bt)
 	}
-	// Style.Kinds brings the times back for derived frames.
-	derived := frame.Style{Kinds: r.Kinds()}.HTML(r.DataFrame.Subset([]int{0}))
+	// With brings the times back for derived frames.
+	derived := r.With(r.DataFrame.Subset([]int{0})).HTML()
 	if !strings.Contains(derived, "2024-02-29 12:34:56.123456") {
-		t.Errorf("Style{Kinds}: expected the timestamp shown as a time, found %s", derived)
+		t.Errorf("With: expected the timestamp shown as a time, found %s", derived)
 	}
 }
 
@@ -161,7 +161,7 @@ func TestTableHeadAndTail(t *testing.T) {
 	if strings.Join(shown, " ") != "0 1 2 3 4 5 6 7 8 9 980 990 991 992 993 994 995 996 997 998 999" {
 		t.Fatalf("expected rows 0-9, a gap of 980 rows, rows 990-999; found %q", shown)
 	}
-	text := frame.Style{MaxRows: 4}.Text(r.DataFrame)
+	text := frame.Of(r.DataFrame, frame.MaxRows(4)).Text()
 	lines := strings.Split(strings.TrimSpace(text), "\n")
 	if len(lines) != 8 || lines[0] != "1,000 rows × 2 columns" || !strings.Contains(lines[5], "996 more rows") {
 		t.Fatalf("text table with MaxRows 4: expected a title, 2 header lines, 2 rows, a gap, 2 rows; found\n%s", text)
@@ -190,7 +190,7 @@ func TestDescribeMatchesTheServer(t *testing.T) {
 		CASE WHEN g % 5 = 0 THEN NULL ELSE g % 3 = 0 END AS b
 		FROM generate_series(1, 2000) g) t`
 	r := e.load("SELECT x, f, s, b" + from)
-	sum := r.Describe()
+	sum := r.Summary()
 	ctx := context.Background()
 	var x, f struct {
 		n, nulls                         int
@@ -279,7 +279,7 @@ func TestDescribeMatchesTheServer(t *testing.T) {
 func TestDescribeTimes(t *testing.T) {
 	e := newEnv(t)
 	r := e.load(`SELECT timestamptz '2024-01-01 00:00:00+00' + g * interval '1 day' AS at FROM generate_series(0, 10) g`)
-	text := r.Describe().String()
+	text := r.Summary().String()
 	for _, want := range []string{"2024-01-01 00:00:00", "2024-01-06 00:00:00", "2024-01-11 00:00:00", "3 days 07:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("expected %q in the summary, found\n%s", want, text)
@@ -303,8 +303,8 @@ func TestHelpersOnBareFrames(t *testing.T) {
 		t.Errorf("Durations: expected 1m30.5s and -1µs, found %v %v", d, ok)
 	}
 	df := dataframe.New(series.New([]string{"a"}, series.String, "x"))
-	if !strings.Contains(frame.Style{}.Text(df), "1 rows × 1 columns") {
-		t.Errorf("Text of a bare frame: unexpected %q", frame.Style{}.Text(df))
+	if !strings.Contains(frame.Of(df).Text(), "1 rows × 1 columns") {
+		t.Errorf("Text of a bare frame: unexpected %q", frame.Of(df).Text())
 	}
 }
 

@@ -3,27 +3,26 @@
 // bounded in memory, cached on disk so that re-running a notebook cell does
 // not touch the replica again, and shown as tables.
 //
-// In a GoNB cell:
+// Two ways to use it, side by side. In a notebook cell, no context, no
+// connection, no error plumbing:
 //
 //	%%
-//	ctx := context.Background()
-//	db, err := replica.Open(ctx)
+//	orders := frame.SQL(`SELECT id, status, total, placed_at FROM orders WHERE placed_at >= $1`, frame.Args(since))
+//	orders.Show()           // head and tail as an HTML table
+//	orders.Summary().Show() // count, nulls, mean, std, quartiles; distinct and top values
+//
+// [SQL] runs on the notebook's connection (replica.Default), which opens
+// only when the cache cannot answer; on error it shows the message and stops
+// the cell. In a program or a test, the explicit form returns errors:
+//
+//	res, err := frame.Load(ctx, db, "SELECT id, status, total, placed_at FROM orders WHERE placed_at >= $1", frame.Args(since))
 //	if err != nil {
-//		fmt.Println(err)
-//		return
+//		return err
 //	}
-//	defer db.Close()
-//	res, err := frame.Load(ctx, db, "SELECT id, status, total, placed_at FROM orders WHERE placed_at >= $1", since)
-//	if err != nil {
-//		fmt.Println(err)
-//		return
-//	}
-//	res.Show()                 // head and tail as an HTML table
-//	res.Describe().Show()      // count, nulls, mean, std, quartiles; distinct and top values
-//	df := res.DataFrame        // a gota dataframe.DataFrame
+//	df := res.DataFrame // a gota dataframe.DataFrame
 //	placed := frame.Times(df.Col("placed_at"))
 //
-// which first displays where the rows came from:
+// Both first display where the rows came from:
 //
 //	41,233 rows × 4 columns from analyst@db-replica:5432/shop in 0.31 s (133,009 rows/s) at replica lag 0.2 s; cached for 1h
 //
@@ -31,9 +30,20 @@
 //
 //	41,233 rows × 4 columns from cache, fetched 3 min ago (2026-11-25 10:03 UTC) from analyst@db-replica:5432/shop at replica lag 0.2 s; read in 0.01 s; ...
 //
-// [Query] is the same call returning just the DataFrame. [Sample] loads a
-// repeatable random sample of a table (TABLESAMPLE). All three accept any
-// [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn, pgx.Tx.
+// [Load] and [Sample] (a repeatable random sample of a table, TABLESAMPLE)
+// accept any [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn, pgx.Tx.
+// Query parameters go in [Args]; every other [Option] (Limit, Refresh,
+// TTL, ...) adjusts the call.
+//
+// # Named results
+//
+// A result can be kept under a name for later cells of the same notebook,
+// on disk: the kernel's `%%sql orders` cell stores its result as "orders",
+// a Go cell with [Result.Store]; [Named] reads it back without touching the
+// replica ([LoadNamed] in programs).
+//
+//	%%
+//	orders := frame.Named("orders")
 //
 // # Types
 //
@@ -119,10 +129,12 @@
 //
 // # Display
 //
-// [Result.Show], [Show] and [Style.Show] display a table (HTML in a
-// notebook, text elsewhere): the first and last rows of long frames, column
-// names with their database or gota types, NULL and NaN in grey italics,
-// numbers right-aligned, long strings cut with "…", times as times. Every
-// name and value is HTML-escaped, so a value "<script>" shows as text.
-// [Describe] and [Result.Describe] summarize each column.
+// [Result.Show] displays a table (HTML in a notebook, text elsewhere; [Result.HTML]
+// and [Result.Text] return them): the first and last rows of long frames
+// ([MaxRows] for more), column names with their database or gota types, NULL
+// and NaN in grey italics, numbers right-aligned, long strings cut with "…",
+// times as times. Every name and value is HTML-escaped, so a value "<script>"
+// shows as text. [Result.Summary] summarizes each column. A DataFrame made in
+// Go is shown with [Of], or [Result.With] when it derives from a loaded
+// result (its times stay times).
 package frame

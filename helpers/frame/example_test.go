@@ -11,44 +11,50 @@ import (
 	"github.com/replicalab/replicalab/helpers/replica"
 )
 
-// Load a query through the cache, show it, and use its columns.
+// In a notebook cell: no context, no connection, no error plumbing. The
+// notebook's connection opens only if the cache cannot answer; an error
+// shows its message and stops the cell.
+func ExampleSQL() {
+	orders := frame.SQL(`SELECT id, status, total, placed_at FROM orders WHERE placed_at >= $1`,
+		frame.Args(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)))
+	orders.Show()           // the table: head and tail, types, NULLs, times as times
+	orders.Summary().Show() // count, nulls, mean, quartiles; distinct and top values
+	// The cell shows, above the table, where the rows came from:
+	//   3,112 rows × 4 columns from analyst@db-replica:5432/marketplace in 0.04 s (77,800 rows/s) at replica lag 0.0 s; cached for 1h
+}
+
+// In a program: a context, an explicit connection, errors returned.
 func ExampleLoad() {
 	ctx := context.Background()
-	db, err := replica.Open(ctx) // settings from the environment and .env
+	db, err := replica.Open(ctx) // settings from the environment and .env; connects on first use
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	defer db.Close()
 	res, err := frame.Load(ctx, db, "SELECT id, status, total, placed_at FROM orders WHERE placed_at >= $1",
-		time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		frame.Args(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)), frame.Refresh())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(res) // where the rows came from: the replica, or the cache and when they were fetched
-	res.Show()       // an HTML table in a notebook
-	res.Describe().Show()
 	placed, _ := res.Times("placed_at")
 	fmt.Println("first order:", placed[0])
+	// Prints, e.g.:
+	//   3,112 rows × 4 columns from analyst@db-replica:5432/marketplace in 0.04 s (77,800 rows/s) at replica lag 0.0 s; cached for 1h
+	//   first order: 2026-01-01 00:07:13 +0000 UTC
 }
 
-// Query returns just the DataFrame; options travel with the arguments.
-func ExampleQuery() {
-	ctx := context.Background()
-	db, err := replica.Open(ctx)
-	if err != nil {
+// A result kept under a name by one cell (here a Go cell; a `%%sql orders`
+// cell does the same) and read back by a later one without the replica.
+func ExampleNamed() {
+	if err := frame.SQL(`SELECT id, total FROM orders`).Store("orders"); err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer db.Close()
-	df, err := frame.Query(ctx, db, "SELECT status, count(*) AS n FROM orders WHERE currency = $1 GROUP BY 1",
-		"EUR", frame.Refresh(), frame.Limit(100))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(df.Nrow(), "statuses")
+	orders := frame.Named("orders") // in a later cell
+	fmt.Println(orders.Rows, "orders")
 }
 
 // Sample about 1% of a table's rows, the same rows each time.
@@ -60,12 +66,12 @@ func ExampleSample() {
 		return
 	}
 	defer db.Close()
-	df, err := frame.Sample(ctx, db, "events", 0.01, frame.Seed(42))
+	res, err := frame.Sample(ctx, db, "events", 0.01, frame.Seed(42))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(df.Nrow(), "sampled events")
+	fmt.Println(res.Rows, "sampled events")
 }
 
 // Timestamp columns hold seconds since 1970 (UTC): Times turns them back into
@@ -87,16 +93,17 @@ func ExampleTimes() {
 	// 1 placed since March 2
 }
 
-// A table and a summary as text (in a notebook, Show displays them as HTML).
-func ExampleStyle_Text() {
+// A DataFrame made in Go, as a table and a summary in text (in a notebook,
+// Show displays them as HTML).
+func ExampleOf() {
 	total := series.New([]float64{12.5, 7, 0}, series.Float, "total")
 	total.Elem(2).Set(nil) // a NULL
 	df := dataframe.New(
 		series.New([]string{"paid", "NA", "shipped"}, series.String, "status"),
 		total,
 	)
-	fmt.Print(frame.Style{}.Text(df))
-	fmt.Print(frame.Describe(df))
+	fmt.Print(frame.Of(df).Text())
+	fmt.Print(frame.Of(df).Summary())
 	// Output:
 	// 3 rows × 2 columns
 	//    status   total

@@ -3,11 +3,14 @@ package frame
 import (
 	"sync"
 	"time"
+
+	"github.com/replicalab/replicalab/internal/display"
 )
 
 // Test hooks, compiled only into this package's tests.
 
-// Screen records what would be displayed in a notebook.
+// Screen records what would be displayed in a notebook: a display.Sink
+// that says it renders HTML.
 type Screen struct {
 	mu       sync.Mutex
 	Displays []string
@@ -16,26 +19,21 @@ type Screen struct {
 
 type Update struct{ ID, HTML string }
 
-func (s *Screen) notebook() bool { return true }
-func (s *Screen) display(h string) {
+func (s *Screen) Notebook() bool { return true }
+func (s *Screen) Send(o display.Output) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.Displays = append(s.Displays, h)
+	if o.ID == "" {
+		s.Displays = append(s.Displays, o.HTML)
+		return
+	}
+	s.Updates = append(s.Updates, Update{o.ID, o.HTML})
 }
-func (s *Screen) update(id, h string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.Updates = append(s.Updates, Update{id, h})
-}
-func (s *Screen) sync() {}
+func (s *Screen) Sync() {}
 
 // UseScreen makes the package believe it runs in a notebook showing on s,
 // until restore is called.
-func UseScreen(s *Screen) (restore func()) {
-	old := ui
-	ui = s
-	return func() { ui = old }
-}
+func UseScreen(s *Screen) (restore func()) { return display.Use(s) }
 
 // ShiftClock moves the package's clock by d, until restore is called.
 func ShiftClock(d time.Duration) (restore func()) {

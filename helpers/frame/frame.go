@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
 )
 
 // Querier runs a query. *replica.Pool, *pgxpool.Pool, *pgx.Conn and pgx.Tx
@@ -55,34 +56,40 @@ type Result struct {
 	CacheFile string        // "" when not cached
 	Warnings  []string      // truncation, precision loss, cache trouble
 
-	nulls map[string][]bool // SQL NULL mask of each column that has NULLs
-}
-
-// Query runs sql on q and returns its rows as a gota DataFrame, one column
-// per result column, using the cache (see the package documentation). Args
-// are the query's parameters, mixed with any [Option]s. It is [Load] without
-// the details.
-func Query(ctx context.Context, q Querier, sql string, args ...any) (dataframe.DataFrame, error) {
-	r, err := Load(ctx, q, sql, args...)
-	if err != nil {
-		return dataframe.DataFrame{Err: err}, err
-	}
-	return r.DataFrame, nil
+	nulls   map[string][]bool // SQL NULL mask of each column that has NULLs
+	maxRows int               // rows its table shows; 0: the default
 }
 
 // Load runs sql on q (or reads the cached result of the same query on the
 // same database) and returns the DataFrame with its provenance and column
-// details. In a notebook it shows a progress bar for slow loads and a line
-// saying where the data came from; elsewhere it writes that line to the
-// Output writer (os.Stderr by default). Args are the query's parameters,
-// mixed with any [Option]s.
-func Load(ctx context.Context, q Querier, sql string, args ...any) (*Result, error) {
-	o, args := splitArgs(args)
-	s, err := o.resolve()
+// details. The query's parameters go in [Args]. It shows a progress bar for
+// slow loads and a line saying where the data came from (in a notebook as
+// HTML, elsewhere as text on stderr); [Quiet] turns them off.
+//
+// Identifying the database for the cache key takes no round trip for a
+// *replica.Pool (which has not even connected when the result is cached),
+// *pgxpool.Pool, *pgx.Conn or pgx.Tx.
+func Load(ctx context.Context, q Querier, sql string, opts ...Option) (*Result, error) {
+	s, err := collect(opts).resolve()
 	if err != nil {
 		return nil, err
 	}
-	return load(ctx, q, sql, args, &s)
+	return load(ctx, q, sql, &s)
+}
+
+// SQL is [Load] for a notebook cell: it runs sql on the notebook's
+// connection ([replica.Default], opened only if the cache cannot answer) and
+// returns the result; on error it shows the message and stops the cell.
+//
+//	%%
+//	orders := frame.SQL(`SELECT id, status, total, placed_at FROM orders WHERE placed_at >= $1`, frame.Args(since))
+//	orders.Show()
+func SQL(sql string, opts ...Option) *Result {
+	r, err := Load(context.Background(), replica.Default(), sql, opts...)
+	if err != nil {
+		display.Stop(err)
+	}
+	return r
 }
 
 // Sample loads a random sample of about fraction (0 < fraction ≤ 1) of a
@@ -90,20 +97,16 @@ func Load(ctx context.Context, q Querier, sql string, args ...any) (*Result, err
 // [Bernoulli], BERNOULLI (each row: even), REPEATABLE with [Seed] (default 1)
 // so that re-running gives the same rows while the table is unchanged. The
 // table name may be schema-qualified ("public.orders"); it is quoted as an
-// identifier. Only Options may follow. With [Limit], the sample is capped by
-// the server (LIMIT), so it stops reading pages early and nothing needs to be
-// cancelled (a cancelled statement would abort a surrounding transaction).
-func Sample(ctx context.Context, q Querier, table string, fraction float64, opts ...Option) (dataframe.DataFrame, error) {
-	args := make([]any, len(opts))
-	for i, o := range opts {
-		args[i] = o
-	}
-	o, _ := splitArgs(args)
+// identifier. With [Limit], the sample is capped by the server (LIMIT), so it
+// stops reading pages early and nothing needs to be cancelled (a cancelled
+// statement would abort a surrounding transaction).
+func Sample(ctx context.Context, q Querier, table string, fraction float64, opts ...Option) (*Result, error) {
+	o := collect(opts)
 	sql, err := sampleSQL(table, fraction, o)
 	if err != nil {
-		return dataframe.DataFrame{Err: err}, err
+		return nil, err
 	}
-	return Query(ctx, q, sql, args...)
+	return Load(ctx, q, sql, opts...)
 }
 
 func sampleSQL(table string, fraction float64, o options) (string, error) {
@@ -132,7 +135,8 @@ func sampleSQL(table string, fraction float64, o options) (string, error) {
 	return sql, nil
 }
 
-func load(ctx context.Context, q Querier, sql string, args []any, s *settings) (*Result, error) {
+func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, error) {
+	args := s.args
 	if q == nil {
 		return nil, errors.New("frame: expected a database (a *replica.Pool, *pgxpool.Pool, *pgx.Conn or pgx.Tx), found nil")
 	}
@@ -166,7 +170,7 @@ func load(ctx context.Context, q Querier, sql string, args []any, s *settings) (
 		return nil, err
 	}
 	names(ctx, q, cols)
-	r := &Result{Rows: rows, Truncated: truncated, Source: FromDatabase, Database: database, SQL: sql, FetchedAt: start}
+	r := &Result{Rows: rows, Truncated: truncated, Source: FromDatabase, Database: database, SQL: sql, FetchedAt: start, maxRows: s.maxRows}
 	if s.limit != math.MaxInt {
 		r.Limit = s.limit
 	}
@@ -241,7 +245,7 @@ func fromCache(path, database string, s *settings) (*Result, string) {
 	}
 	r := &Result{DataFrame: df, Rows: meta.Rows, Truncated: meta.Truncated, Limit: meta.Limit, Source: FromCache,
 		Database: meta.Database, SQL: meta.SQL, FetchedAt: meta.FetchedAt, Elapsed: time.Since(start),
-		LagKnown: meta.LagKnown, Lag: meta.Lag, TTL: s.ttl, CacheFile: path, nulls: nulls}
+		LagKnown: meta.LagKnown, Lag: meta.Lag, TTL: s.ttl, CacheFile: path, nulls: nulls, maxRows: s.maxRows}
 	r.Columns = make([]Column, len(meta.Columns))
 	for i, c := range meta.Columns {
 		r.Columns[i] = c.Column
@@ -465,8 +469,8 @@ func show(r *Result, s *settings, prog *progress) {
 func identify(ctx context.Context, q Querier) (string, error) {
 	var cc *pgx.ConnConfig
 	switch v := q.(type) {
-	case interface{ Info() replica.Info }:
-		return v.Info().Target(), nil
+	case interface{ Target() string }:
+		return v.Target(), nil
 	case *pgxpool.Pool:
 		cc = v.Config().ConnConfig
 	case *pgx.Conn:

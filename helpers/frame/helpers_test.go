@@ -13,6 +13,7 @@ import (
 	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/helpers/frame"
 	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/pgtest"
 )
 
@@ -34,9 +35,10 @@ func newEnv(t testing.TB, settings ...string) *env {
 	t.Helper()
 	c := pgtest.Shared(t)
 	e := &env{t: t, c: c, cfg: loadConfig(t, c.Env(), settings...), cacheDir: filepath.Join(t.TempDir(), "cache"), out: &bytes.Buffer{}}
+	t.Cleanup(display.Use(&display.Text{Out: e.out, Err: e.out}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := replica.OpenWith(ctx, replica.Options{Config: e.cfg, Quiet: true, NoInterruptHandler: true})
+	db, err := replica.Open(ctx, replica.WithConfig(e.cfg), replica.Quiet(), replica.NoInterruptHandler())
 	if err != nil {
 		t.Fatalf("opening the replica: %v", err)
 	}
@@ -45,9 +47,22 @@ func newEnv(t testing.TB, settings ...string) *env {
 	return e
 }
 
-// opts are the options every test load uses, plus more.
-func (e *env) opts(more ...any) []any {
-	return append([]any{frame.WithConfig(e.cfg), frame.CacheDir(e.cacheDir), frame.Output(e.out)}, more...)
+// opts are the options every test load uses, plus more: Options as they
+// are, any other value as a query argument (frame.Args).
+func (e *env) opts(more ...any) []frame.Option {
+	opts := []frame.Option{frame.WithConfig(e.cfg), frame.CacheDir(e.cacheDir)}
+	var args []any
+	for _, m := range more {
+		if o, ok := m.(frame.Option); ok {
+			opts = append(opts, o)
+		} else {
+			args = append(args, m)
+		}
+	}
+	if args != nil {
+		opts = append(opts, frame.Args(args...))
+	}
+	return opts
 }
 
 func (e *env) load(sql string, args ...any) *frame.Result {

@@ -90,9 +90,9 @@ func TestQueriers(t *testing.T) {
 			t.Errorf("%s: expected orders, found %d × %d", name, r.Rows, r.DataFrame.Ncol())
 		}
 	}
-	df, err := frame.Query(ctx, conn, "SELECT 1 AS a, 'x' AS b", e.opts(frame.NoCache())...)
-	if err != nil || df.Nrow() != 1 || df.Names()[1] != "b" {
-		t.Fatalf("Query: expected a 1-row frame, found %v (%v)", df, err)
+	r, err := frame.Load(ctx, conn, "SELECT 1 AS a, 'x' AS b", e.opts(frame.NoCache())...)
+	if err != nil || r.DataFrame.Nrow() != 1 || r.DataFrame.Names()[1] != "b" {
+		t.Fatalf("Load on a pgx.Conn: expected a 1-row frame, found %v (%v)", r, err)
 	}
 }
 
@@ -105,8 +105,8 @@ func TestErrorsAndSecrets(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "frame: ") || !strings.Contains(err.Error(), "no_such_column") {
 		t.Fatalf("expected the server's error, prefixed frame:, found %v", err)
 	}
-	df, err := frame.Query(ctx, e.db, "SELECT FROM orders LIMIT 1", e.opts(frame.NoCache())...)
-	if err == nil || df.Err == nil || !strings.Contains(err.Error(), "no columns") {
+	_, err = frame.Load(ctx, e.db, "SELECT FROM orders LIMIT 1", e.opts(frame.NoCache())...)
+	if err == nil || !strings.Contains(err.Error(), "no columns") {
 		t.Fatalf("a query without columns: expected an error saying so, found %v", err)
 	}
 	if _, err := frame.Load(ctx, nil, "SELECT 1", e.opts()...); err == nil || !strings.Contains(err.Error(), "found nil") {
@@ -144,10 +144,11 @@ func TestSample(t *testing.T) {
 		if method == "BERNOULLI" {
 			opts = append(opts, frame.Bernoulli())
 		}
-		df, err := frame.Sample(ctx, e.db, "public.events", 0.05, opts...)
+		res, err := frame.Sample(ctx, e.db, "public.events", 0.05, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
+		df := res.DataFrame
 		var want, total int
 		if err := e.db.QueryRow(ctx, "SELECT count(*) FROM events TABLESAMPLE "+method+" (5) REPEATABLE (7)").Scan(&want); err != nil {
 			t.Fatal(err)
@@ -162,7 +163,7 @@ func TestSample(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sameFrame(t, df, again)
+		sameFrame(t, df, again.DataFrame)
 	}
 	if _, err := frame.Sample(ctx, e.db, `orders"; DROP TABLE orders; --`, 0.1, frame.Quiet(), frame.NoCache()); err == nil ||
 		!strings.Contains(err.Error(), `relation "orders"; DROP TABLE orders; --" does not exist`) {
@@ -221,7 +222,7 @@ func TestEmptyResult(t *testing.T) {
 		if got := fmt.Sprint(r.DataFrame.Types()); got != "[int string float]" {
 			t.Errorf("expected the column types [int string float], found %s", got)
 		}
-		if !strings.Contains(r.HTML(), "0 rows × 3 columns") || r.Describe().Columns[0].Count != 0 {
+		if !strings.Contains(r.HTML(), "0 rows × 3 columns") || r.Summary().Columns[0].Count != 0 {
 			t.Errorf("an empty frame should show and describe as empty")
 		}
 	}

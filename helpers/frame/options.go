@@ -2,9 +2,7 @@ package frame
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"time"
 
 	"github.com/replicalab/replicalab/helpers/config"
@@ -19,94 +17,89 @@ const (
 	progressEvery        = 250 * time.Millisecond
 )
 
-// Option adjusts one call of [Query], [Load] or [Sample]. Options travel in
-// the args list with the query's parameters (anywhere in it), as pgx's
-// QueryExecMode does; they are taken out before the query is sent and are
-// not part of the cache key:
+// An Option adjusts one call of [Load], [SQL], [Sample] or [Named]:
 //
-//	df, err := frame.Query(ctx, db, "SELECT * FROM orders WHERE status = $1", frame.Refresh(), "paid")
-type Option interface{ apply(*options) }
-
-type optionFunc func(*options)
-
-func (f optionFunc) apply(o *options) { f(o) }
+//	res, err := frame.Load(ctx, db, "SELECT * FROM orders WHERE status = $1", frame.Args("paid"), frame.Refresh())
+//
+// Options are not part of the cache key; the query's parameters ([Args]) are.
+type Option func(*options)
 
 type options struct {
+	args          []any
 	refresh       bool
 	noCache       bool
 	ttl           *time.Duration
 	limit         *int
 	quiet         bool
-	out           io.Writer
 	cacheDir      string
 	progressAfter *time.Duration
 	cfg           *config.Config
 	bernoulli     bool
 	seed          *int64
+	maxRows       int
 }
+
+func collect(opts []Option) options {
+	var o options
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
+}
+
+// Args passes the values of the query's $1, $2, ... placeholders. They are
+// sent to the server as parameters (never spliced into the SQL text) and are
+// part of the cache key. Several Args append.
+func Args(values ...any) Option { return func(o *options) { o.args = append(o.args, values...) } }
 
 // Refresh fetches from the database even when the cache holds a fresh
 // result, and caches the new result.
-func Refresh() Option { return optionFunc(func(o *options) { o.refresh = true }) }
+func Refresh() Option { return func(o *options) { o.refresh = true } }
 
 // NoCache neither reads nor writes the cache.
-func NoCache() Option { return optionFunc(func(o *options) { o.noCache = true }) }
+func NoCache() Option { return func(o *options) { o.noCache = true } }
 
 // TTL sets how long a cached result is used before it is fetched again
 // (default REPLICALAB_CACHE_TTL, else one hour). Zero or less disables the
 // cache, like [NoCache].
-func TTL(d time.Duration) Option { return optionFunc(func(o *options) { o.ttl = &d }) }
+func TTL(d time.Duration) Option { return func(o *options) { o.ttl = &d } }
 
 // Limit sets the maximum number of rows kept (default REPLICALAB_ROW_LIMIT,
 // else 1,000,000); a result with more rows is truncated, and says so. Zero
 // or less means no limit.
-func Limit(rows int) Option { return optionFunc(func(o *options) { o.limit = &rows }) }
+func Limit(rows int) Option { return func(o *options) { o.limit = &rows } }
 
 // Quiet displays nothing: no progress, no provenance line, no warning (they
 // are still in the [Result]).
-func Quiet() Option { return optionFunc(func(o *options) { o.quiet = true }) }
-
-// Output sends the provenance line and warnings to w when not running in a
-// notebook (default os.Stderr). In a notebook they are displayed as HTML.
-func Output(w io.Writer) Option { return optionFunc(func(o *options) { o.out = w }) }
+func Quiet() Option { return func(o *options) { o.quiet = true } }
 
 // CacheDir keeps cached results in dir instead of the default (see the
 // package documentation).
-func CacheDir(dir string) Option { return optionFunc(func(o *options) { o.cacheDir = dir }) }
+func CacheDir(dir string) Option { return func(o *options) { o.cacheDir = dir } }
 
 // ProgressAfter shows the progress bar once a load has taken d (default one
 // second); zero shows it from the start.
-func ProgressAfter(d time.Duration) Option {
-	return optionFunc(func(o *options) { o.progressAfter = &d })
-}
+func ProgressAfter(d time.Duration) Option { return func(o *options) { o.progressAfter = &d } }
 
 // WithConfig reads the REPLICALAB_* settings from cfg instead of loading
 // them from the environment and .env.
-func WithConfig(cfg *config.Config) Option { return optionFunc(func(o *options) { o.cfg = cfg }) }
+func WithConfig(cfg *config.Config) Option { return func(o *options) { o.cfg = cfg } }
 
 // Bernoulli makes [Sample] pick each row with the given probability
 // (TABLESAMPLE BERNOULLI: reads the whole table, evenly spread) instead of
 // whole pages (TABLESAMPLE SYSTEM, the default: reads only the sampled pages,
 // faster, clumpier).
-func Bernoulli() Option { return optionFunc(func(o *options) { o.bernoulli = true }) }
+func Bernoulli() Option { return func(o *options) { o.bernoulli = true } }
 
 // Seed sets the REPEATABLE seed of [Sample] (default 1): the same seed on the
 // same table gives the same sample.
-func Seed(seed int64) Option { return optionFunc(func(o *options) { o.seed = &seed }) }
+func Seed(seed int64) Option { return func(o *options) { o.seed = &seed } }
 
-// splitArgs takes the Options out of args.
-func splitArgs(args []any) (options, []any) {
-	var o options
-	rest := args[:0:0]
-	for _, a := range args {
-		if opt, ok := a.(Option); ok && opt != nil {
-			opt.apply(&o)
-			continue
-		}
-		rest = append(rest, a)
-	}
-	return o, rest
-}
+// MaxRows sets how many rows the result's table shows (default 20: the first
+// and last 10 of longer results).
+func MaxRows(n int) Option { return func(o *options) { o.maxRows = n } }
 
 // settings are the options resolved against the configuration.
 type settings struct {
@@ -125,6 +118,7 @@ func (o options) resolve() (settings, error) {
 		if cfg, err = config.Load(); err != nil {
 			return s, fmt.Errorf("frame: reading settings: %w", err)
 		}
+		s.cfg = cfg
 	}
 	var err error
 	if s.limit, err = cfg.IntOr("REPLICALAB_ROW_LIMIT", DefaultRowLimit); err != nil {
@@ -152,8 +146,5 @@ func (o options) resolve() (settings, error) {
 		s.progressAfter = *o.progressAfter
 	}
 	s.useCache = !o.noCache && s.ttl > 0 && s.cacheDir != ""
-	if s.out == nil {
-		s.out = os.Stderr
-	}
 	return s, nil
 }

@@ -4,7 +4,7 @@ import "testing"
 
 func TestSampleSQLCapsOnTheServer(t *testing.T) {
 	var o options
-	Limit(5).apply(&o)
+	Limit(5)(&o)
 	got, err := sampleSQL("public.orders", 0.01, o)
 	if err != nil {
 		t.Fatal(err)

@@ -8,28 +8,8 @@ import (
 
 	"github.com/replicalab/replicalab/internal/numfmt"
 
-	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/replicalab/replicalab/internal/display"
 )
-
-// screen is where this package shows things in a notebook. Outside a
-// notebook, text goes to the Output writer instead.
-type screen interface {
-	notebook() bool
-	display(html string)
-	update(id, html string)
-	sync()
-}
-
-type gonbScreen struct{}
-
-func (gonbScreen) notebook() bool      { return gonbui.IsNotebook }
-func (gonbScreen) display(h string)    { gonbui.DisplayHTML(h) }
-func (gonbScreen) update(id, h string) { gonbui.UpdateHTML(id, h) }
-func (gonbScreen) sync()               { gonbui.Sync() }
-func newDisplayID() string             { return "replicalab-frame-" + gonbui.UniqueId() }
-
-// ui is replaced in tests by a recorder.
-var ui screen = gonbScreen{}
 
 // progress shows a transient progress bar in the notebook for loads slower
 // than settings.progressAfter, and settles into the summary when done.
@@ -43,7 +23,7 @@ type progress struct {
 func newProgress(s *settings, start time.Time) *progress { return &progress{s: s, start: start} }
 
 func (p *progress) tick(rows int) {
-	if p.s.quiet || !ui.notebook() {
+	if p.s.quiet || !display.Notebook() {
 		return
 	}
 	now := time.Now()
@@ -52,10 +32,11 @@ func (p *progress) tick(rows int) {
 		return
 	}
 	if p.id == "" {
-		p.id = newDisplayID()
+		p.id = display.NewID("replicalab-frame")
 	}
 	p.last = now
-	ui.update(p.id, progressHTML(rows, elapsed, p.s.limit))
+	display.Send(display.Output{ID: p.id, Kind: display.Progress, HTML: progressHTML(rows, elapsed, p.s.limit),
+		Text: fmt.Sprintf("loading: %s rows", numfmt.Int(rows))})
 }
 
 func progressHTML(rows int, elapsed time.Duration, limit int) string {
@@ -68,22 +49,13 @@ func progressHTML(rows int, elapsed time.Duration, limit int) string {
 		numfmt.Int(rows), numfmt.Int(int(rate(rows, elapsed))), elapsed.Seconds(), lim)
 }
 
-// finish replaces the progress bar with html, or displays html when no bar
-// was shown; outside a notebook it writes text to the Output writer.
+// finish replaces the progress bar with the summary, or shows the summary
+// when no bar was shown.
 func (p *progress) finish(htmlText, text string) {
 	if p.s.quiet {
 		return
 	}
-	if !ui.notebook() {
-		fmt.Fprintln(p.s.out, text)
-		return
-	}
-	if p.id != "" {
-		ui.update(p.id, htmlText)
-	} else {
-		ui.display(htmlText)
-	}
-	ui.sync()
+	display.Show(display.Output{ID: p.id, Kind: display.Status, HTML: htmlText, Text: text})
 }
 
 func rate(rows int, d time.Duration) float64 {

@@ -2,13 +2,21 @@
 // query or table that prompted it, and later its answer, in a Markdown file committed with the
 // repository (reviewed like code, and included in the report's appendix).
 //
+// Two ways to use it, side by side. In a notebook cell, the repository's log and no error
+// plumbing (an error is shown and stops the cell):
+//
 //	%%
+//	q := questions.Ask("Why do some users have two accounts?", "product team",
+//		"SELECT lower(email), count(*) FROM users GROUP BY 1 HAVING count(*) > 1")
+//	questions.Answer(q.ID, "Sign-ups before 2024 compared e-mails case-sensitively.")
+//	questions.All().Open().Show()
+//
+// Re-running a cell that asks a question adds nothing: a question already in the log (the same
+// words, case and spacing aside) is found there and returned. In a program, the explicit form:
+//
 //	log, err := questions.Default() // <repo>/notebooks/questions.md
-//	if err != nil { fmt.Println(err); return }
-//	q, _ := log.Ask("Why do some users have two accounts?", "product team", "SELECT lower(email), count(*) FROM users GROUP BY 1 HAVING count(*) > 1")
-//	...
-//	log.Answer(q.ID, "Sign-ups before 2024 compared e-mails case-sensitively.")
-//	log.Show(nil)
+//	q, err := log.Ask("Why do some users have two accounts?", "product team", sql)
+//	qs, err := log.List()
 //
 // The file lives at notebooks/questions.md by default: beside the notebooks that raise the
 // questions, in a tracked folder (reports/ is ignored by git except its figures). REPLICALAB_REPO,

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/replicalab/replicalab/internal/display"
 )
 
 // Question is one entry of the log.
@@ -305,14 +305,27 @@ func (l *Log) today() time.Time {
 }
 
 // Ask records a question for someone, with the query or table that prompted it, and returns it
-// with its number. text and forWhom are required.
+// with its number. text and forWhom are required. A question the log already holds (the same
+// words, ignoring case and spacing) is returned as it is, not added again: re-running the cell
+// that asks it changes nothing.
 func (l *Log) Ask(text, forWhom, source string) (Question, error) {
+	q, _, err := l.ask(text, forWhom, source)
+	return q, err
+}
+
+// ask is Ask, saying whether the question was new.
+func (l *Log) ask(text, forWhom, source string) (Question, bool, error) {
 	if strings.TrimSpace(text) == "" || strings.TrimSpace(forWhom) == "" {
-		return Question{}, fmt.Errorf("questions: expected a question and whom it is for, found text %q and for %q", text, forWhom)
+		return Question{}, false, fmt.Errorf("questions: expected a question and whom it is for, found text %q and for %q", text, forWhom)
 	}
 	d, err := l.Read()
 	if err != nil {
-		return Question{}, err
+		return Question{}, false, err
+	}
+	for _, q := range d.Questions {
+		if sameQuestion(q.Text, text) {
+			return q, false, nil
+		}
 	}
 	id := 1
 	for _, q := range d.Questions {
@@ -320,8 +333,11 @@ func (l *Log) Ask(text, forWhom, source string) (Question, error) {
 	}
 	q := Question{ID: id, Text: oneLine(text), For: oneLine(forWhom), Asked: l.today(), Source: strings.Trim(source, "\n")}
 	d.Questions = append(d.Questions, q)
-	return q, l.write(d)
+	return q, true, l.write(d)
 }
+
+// sameQuestion compares questions as a reader would: case and spacing aside.
+func sameQuestion(a, b string) bool { return strings.EqualFold(oneLine(a), oneLine(b)) }
 
 // Answer records the answer to question id (replacing an earlier answer).
 func (l *Log) Answer(id int, answer string) (Question, error) {
@@ -343,9 +359,71 @@ func (l *Log) Answer(id int, answer string) (Question, error) {
 }
 
 // List returns every question, in order.
-func (l *Log) List() ([]Question, error) {
+func (l *Log) List() (List, error) {
 	d, err := l.Read()
 	return d.Questions, err
+}
+
+// List is a list of questions, shown as a table (open ones first).
+type List []Question
+
+// Open returns the questions still waiting for an answer.
+func (qs List) Open() List {
+	var out List
+	for _, q := range qs {
+		if q.Open() {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Answered returns the questions with an answer.
+func (qs List) Answered() List {
+	var out List
+	for _, q := range qs {
+		if !q.Open() {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// Show displays the questions: a table in a notebook, text elsewhere.
+func (qs List) Show() {
+	display.Show(display.Output{Kind: display.Result, HTML: qs.HTML(), Text: qs.String()})
+}
+
+// HTML renders the questions as a table (open ones first), escaped.
+func (qs List) HTML() string { return HTML(qs) }
+
+// String renders the questions as text, one per line: "Q2 (open, for platform team) Which ...".
+func (qs List) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s, %d open\n", plural(len(qs), "question"), len(qs.Open()))
+	for _, pass := range []bool{true, false} {
+		for _, q := range qs {
+			if q.Open() != pass {
+				continue
+			}
+			state := "open"
+			if !q.Open() {
+				state = "answered " + date(q.Answered)
+			}
+			fmt.Fprintf(&b, "Q%d (%s, for %s) %s\n", q.ID, state, q.For, q.Text)
+			if !q.Open() {
+				fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(q.Answer, "\n", "\n    "))
+			}
+		}
+	}
+	return b.String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // HTML renders the questions as a table (open ones first), escaped.
@@ -357,7 +435,7 @@ func HTML(qs []Question) string {
 			open++
 		}
 	}
-	fmt.Fprintf(&b, "<p><b>%d questions</b>, %d open.</p><table><thead><tr><th>#</th><th>question</th><th>for</th><th>asked</th><th>prompted by</th><th>answer</th></tr></thead><tbody>", len(qs), open)
+	fmt.Fprintf(&b, "<p><b>%s</b>, %d open.</p><table><thead><tr><th>#</th><th>question</th><th>for</th><th>asked</th><th>prompted by</th><th>answer</th></tr></thead><tbody>", plural(len(qs), "question"), open)
 	for _, pass := range []bool{true, false} {
 		for _, q := range qs {
 			if q.Open() != pass {
@@ -375,21 +453,75 @@ func HTML(qs []Question) string {
 	return b.String()
 }
 
-// Show displays the log's questions in the notebook, or writes the HTML to w outside one (nil:
-// stdout).
-func (l *Log) Show(w io.Writer) error {
+// Show displays the log's questions: a table in a notebook (open ones first), text elsewhere. A
+// log that cannot be read shows why and stops the cell.
+func (l *Log) Show() {
 	qs, err := l.List()
 	if err != nil {
-		return err
+		display.Stop(err)
+		return
 	}
-	if gonbui.IsNotebook {
-		gonbui.DisplayHTML(HTML(qs))
-		gonbui.Sync()
-		return nil
+	qs.Show()
+}
+
+// HTML renders the log's questions as a table; a log that cannot be read gives its error.
+func (l *Log) HTML() string {
+	qs, err := l.List()
+	if err != nil {
+		return `<div style="color:#b00020">` + html.EscapeString(err.Error()) + `</div>`
 	}
-	if w == nil {
-		w = os.Stdout
+	return qs.HTML()
+}
+
+// The notebook's log, for the calls without a Log: Default's, opened on first use.
+
+func defaultLog() *Log {
+	l, err := Default()
+	if err != nil {
+		display.Stop(err)
 	}
-	_, err = fmt.Fprintln(w, HTML(qs))
-	return err
+	return l
+}
+
+// Ask records a question in the repository's log (see [Default]) for a notebook cell, and says
+// so; re-running the cell finds it there and adds nothing. An error (no repository, an
+// unreadable log) is shown and stops the cell.
+//
+//	%%
+//	questions.Ask("Why do some users have two accounts?", "product team", duplicateEmailsSQL)
+func Ask(text, forWhom, source string) Question {
+	l := defaultLog()
+	q, added, err := l.ask(text, forWhom, source)
+	if err != nil {
+		display.Stop(err)
+	}
+	msg := fmt.Sprintf("Q%d recorded for %s: %s", q.ID, q.For, q.Text)
+	if !added {
+		msg = fmt.Sprintf("Q%d already in the log: %s", q.ID, q.Text)
+	}
+	display.Show(display.Output{Kind: display.Status, Text: msg, HTML: `<div style="font-family:monospace">` + html.EscapeString(msg) + `</div>`})
+	return q
+}
+
+// Answer records the answer to question id in the repository's log, for a notebook cell; an
+// error is shown and stops the cell.
+func Answer(id int, answer string) Question {
+	q, err := defaultLog().Answer(id, answer)
+	if err != nil {
+		display.Stop(err)
+	}
+	return q
+}
+
+// All returns the questions of the repository's log, for a notebook cell; an error is shown and
+// stops the cell.
+//
+//	%%
+//	questions.All().Open().Show()
+func All() List {
+	qs, err := defaultLog().List()
+	if err != nil {
+		display.Stop(err)
+	}
+	return qs
 }

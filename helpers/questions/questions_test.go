@@ -1,6 +1,8 @@
 package questions
 
 import (
+	"github.com/replicalab/replicalab/internal/display"
+
 	"bytes"
 	"errors"
 	"os"
@@ -90,5 +92,44 @@ func TestDefaultUsesTheRepository(t *testing.T) {
 	l, err := Default()
 	if err != nil || l.Path != "/some/repo/notebooks/questions.md" {
 		t.Errorf("want /some/repo/notebooks/questions.md, got %v %v", l, err)
+	}
+}
+
+// TestAskingAgainAddsNothing: re-running the cell that asks a question (the same words, in
+// another case or spacing) finds it in the log and leaves the file as it was.
+func TestAskingAgainAddsNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "questions.md")
+	t.Setenv("REPLICALAB_QUESTIONS", path)
+	rec := &display.Recorder{}
+	defer display.Use(rec)()
+	first := Ask("Why do some users have two accounts?", "product team", "SELECT 1")
+	written, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := Ask("  why do some users   have two accounts? ", "someone else", "SELECT 2")
+	if again.ID != first.ID || again.For != "product team" {
+		t.Errorf("asked again: %+v, want Q%d as first asked", again, first.ID)
+	}
+	if now, _ := os.ReadFile(path); string(now) != string(written) {
+		t.Errorf("asking again changed the log:\n%s\nwas:\n%s", now, written)
+	}
+	second := Ask("Are refunds revenue?", "finance", "")
+	if second.ID != first.ID+1 {
+		t.Errorf("a new question got Q%d, want Q%d", second.ID, first.ID+1)
+	}
+	text := rec.Text()
+	for _, want := range []string{"Q1 recorded for product team: Why do some users have two accounts?",
+		"Q1 already in the log: Why do some users have two accounts?", "Q2 recorded for finance: Are refunds revenue?"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("shown %q, want %q", text, want)
+		}
+	}
+	if got := All().Open(); len(got) != 2 || !strings.Contains(got.String(), "2 questions, 2 open") {
+		t.Errorf("All().Open() = %v", got)
+	}
+	Answer(2, "No.")
+	if got := All(); len(got.Open()) != 1 || len(got.Answered()) != 1 || !strings.Contains(got.HTML(), "1 open") {
+		t.Errorf("after an answer: %v", got)
 	}
 }

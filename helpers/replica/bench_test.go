@@ -17,8 +17,11 @@ func BenchmarkOpen(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		p, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true})
+		p, err := replica.Open(ctx, replica.WithConfig(cfg), replica.Quiet(), replica.NoInterruptHandler())
 		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Connect(ctx); err != nil {
 			b.Fatal(err)
 		}
 		p.Close()
@@ -28,7 +31,7 @@ func BenchmarkOpen(b *testing.B) {
 // BenchmarkLag times one lag measurement on an open pool.
 func BenchmarkLag(b *testing.B) {
 	c := pgtest.Shared(b)
-	p, _ := openPool(b, loadConfig(b, c.Env()), replica.Options{Quiet: true, NoInterruptHandler: true})
+	p, _ := openPool(b, loadConfig(b, c.Env()), replica.Quiet(), replica.NoInterruptHandler())
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := p.Lag(ctx); err != nil {

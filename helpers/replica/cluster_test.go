@@ -48,13 +48,13 @@ func testTLS(t *testing.T, c *pgtest.Cluster) {
 	if env["RDS_SSLMODE"] != "verify-full" || env["RDS_SSLROOTCERT"] == "" {
 		t.Fatalf("the TLS cluster's settings lack verify-full and a CA: %v", env["RDS_SSLMODE"])
 	}
-	p, out := openPool(t, loadConfig(t, env), replica.Options{})
+	p, out := openPool(t, loadConfig(t, env))
 	if !p.Info().TLS || !strings.Contains(out.String(), "· TLS") {
 		t.Errorf("Info().TLS = %v, banner %q; want a TLS connection", p.Info().TLS, out.String())
 	}
 
 	// A CA that did not sign the server's certificate is refused, and said so.
-	err := replica.Check(context.Background(), loadConfig(t, env, "RDS_SSLROOTCERT="+writeCA(t)))
+	err := replica.Check(context.Background(), replica.WithConfig(loadConfig(t, env, "RDS_SSLROOTCERT="+writeCA(t))))
 	var ce *replica.ConnectError
 	if !errors.As(err, &ce) || ce.Problem != replica.ProblemTLS || ce.Var() != "RDS_SSLROOTCERT" {
 		t.Errorf("wrong CA: Check = %v, want a TLS problem naming RDS_SSLROOTCERT", err)
@@ -62,7 +62,7 @@ func testTLS(t *testing.T, c *pgtest.Cluster) {
 	assertNoSecret(t, c.Password, map[string]string{"error": fmt.Sprint(err)})
 
 	// The server insists on TLS: sslmode=disable is refused, and said so.
-	err = replica.Check(context.Background(), loadConfig(t, env, "RDS_SSLMODE=disable", "-RDS_SSLROOTCERT"))
+	err = replica.Check(context.Background(), replica.WithConfig(loadConfig(t, env, "RDS_SSLMODE=disable", "-RDS_SSLROOTCERT")))
 	if !errors.As(err, &ce) || ce.Problem != replica.ProblemTLS || ce.Var() != "RDS_SSLMODE" {
 		t.Errorf("sslmode=disable against a TLS-only server: Check = %v, want a TLS problem naming RDS_SSLMODE", err)
 	}
@@ -90,7 +90,7 @@ func testMultiHost(t *testing.T, c *pgtest.Cluster) {
 	first := c.ReplicaPort
 	connectedTo := func(tsa string) string {
 		t.Helper()
-		p, _ := openPool(t, loadConfig(t, nil, "DATABASE_URL="+multiHostURL(c, tsa, c.PrimaryPort, first, second)), replica.Options{Quiet: true})
+		p, _ := openPool(t, loadConfig(t, nil, "DATABASE_URL="+multiHostURL(c, tsa, c.PrimaryPort, first, second)), replica.Quiet())
 		if !p.Info().InRecovery {
 			t.Errorf("target_session_attrs=%q: connected to a primary", tsa)
 		}
@@ -119,7 +119,7 @@ func testMultiHost(t *testing.T, c *pgtest.Cluster) {
 		}
 	}
 	// Only the primary left (both replicas listed are down or absent): refused.
-	err = replica.Check(ctx, loadConfig(t, nil, "DATABASE_URL="+multiHostURL(c, "prefer-standby", c.PrimaryPort, first)))
+	err = replica.Check(ctx, replica.WithConfig(loadConfig(t, nil, "DATABASE_URL="+multiHostURL(c, "prefer-standby", c.PrimaryPort, first))))
 	if !errors.Is(err, replica.ErrPrimary) {
 		t.Errorf("prefer-standby with only the primary up: Check = %v, want ErrPrimary", err)
 	}
@@ -128,7 +128,7 @@ func testMultiHost(t *testing.T, c *pgtest.Cluster) {
 
 func testReplicaStopped(t *testing.T, c *pgtest.Cluster) {
 	ctx := context.Background()
-	p, _ := openPool(t, loadConfig(t, c.Env(), "REPLICALAB_CONNECT_TIMEOUT=5s"), replica.Options{Quiet: true})
+	p, _ := openPool(t, loadConfig(t, c.Env(), "REPLICALAB_CONNECT_TIMEOUT=5s"), replica.Quiet())
 	count := func(ctx context.Context) error {
 		var n int64
 		return p.QueryRow(ctx, "SELECT count(*) FROM companies").Scan(&n)
@@ -155,7 +155,7 @@ func testReplicaStopped(t *testing.T, c *pgtest.Cluster) {
 			t.Fatalf("query %d with the replica down: err = %v, hung = %v; want an error before the deadline", i+1, err, hung)
 		}
 		var qe *replica.QueryError
-		if !errors.As(err, &qe) || (qe.Kind != "connection lost" && qe.Kind != "cannot connect") {
+		if !errors.As(err, &qe) || (qe.Kind != replica.ConnectionLost && qe.Kind != replica.CannotConnect) {
 			t.Errorf("query %d: %v is not explained as a lost connection", i+1, err)
 		}
 		t.Logf("query %d with the replica down: %v", i+1, err)
@@ -173,7 +173,7 @@ func testReplicaStopped(t *testing.T, c *pgtest.Cluster) {
 
 func testLag(t *testing.T, c *pgtest.Cluster) {
 	ctx := context.Background()
-	p, _ := openPool(t, loadConfig(t, c.Env()), replica.Options{Quiet: true})
+	p, _ := openPool(t, loadConfig(t, c.Env()), replica.Quiet())
 	admin := superuser(t, c.ReplicaSuperuserURL())
 	primary := superuser(t, c.SuperuserURL())
 	mustExec(t, primary, "CREATE TABLE lag_probe (x int)") // one commit to replay
@@ -265,7 +265,7 @@ func testRecoveryConflict(t *testing.T, c *pgtest.Cluster) {
 		t.Fatal(err)
 	}
 
-	p, _ := openPool(t, loadConfig(t, c.Env(), "REPLICALAB_APP_NAME=conflict-test"), replica.Options{Quiet: true})
+	p, _ := openPool(t, loadConfig(t, c.Env(), "REPLICALAB_APP_NAME=conflict-test"), replica.Quiet())
 	done := make(chan error, 1)
 	go func() {
 		var n int64

@@ -4,22 +4,42 @@
 // measures replication lag, cancels queries on the server when a cell is
 // interrupted, and never shows the password.
 //
-// In a GoNB cell:
+// Two ways to use it, side by side. In a notebook cell, nothing to set up:
 //
 //	%%
+//	replica.Default().Show() // connects, verifies, shows the banner; on failure shows why and stops the cell
+//
+// and the helpers' notebook-style calls (frame.SQL, explore.ShowTables, ...)
+// use [Default] by themselves. In a program or a test, the explicit form:
+//
 //	ctx := context.Background()
 //	db, err := replica.Open(ctx) // settings from the environment and .env
 //	if err != nil {
-//		fmt.Fprintln(os.Stderr, err)
-//		return
+//		return err // a *ConnectError naming the variable to fix
 //	}
 //	defer db.Close()
-//	rows, _ := db.Query(ctx, "SELECT id, name FROM companies LIMIT $1", 10)
-//	...
+//	rows, err := db.Query(ctx, "SELECT id, name FROM companies LIMIT $1", 10)
 //
-// which displays, e.g.:
+// Either way the first query (or [Pool.Connect], [Pool.Show]) connects and
+// shows, e.g.:
 //
 //	replica analyst@db-replica:5432/marketplace · PostgreSQL 15.14 · read replica, lag 0.4 s, read-only · TLS
+//
+// # Lazy, and one connection per query
+//
+// [Open] works out the settings and connects nothing: a notebook cell whose
+// loads all come from helpers/frame's cache costs the replica no connection
+// at all. Connections are returned to the pool before the next call takes
+// one, so a query followed by a lag measurement uses one connection, not two.
+//
+// # The notebook session
+//
+// In the "Go (replica)" kernel, REPLICALAB_SESSION names the notebook's
+// session: a connection the kernel already holds to the verified replica,
+// served on a private unix socket. [Open] and [Default] go through it (one
+// connection, no password) and the banner names the replica it stands for
+// ("through the notebook session"); if it cannot be reached they connect
+// directly, with the same errors as without a kernel. [Direct] skips it.
 //
 // # Where the settings come from
 //
@@ -57,13 +77,15 @@
 //	REPLICALAB_APP_NAME            application_name   replicalab/<notebook name> (from JPY_SESSION_NAME)
 //	ALLOW_PRIMARY                  accept a primary (1/true/yes)         false
 //
-// Durations take a unit ("30s", "10m"); "0" disables a timeout.
+// Durations take a unit ("30s", "10m"); "0" disables a timeout. The options
+// [StatementTimeout], [LockTimeout], [IdleTxTimeout], [MaxConns], [AppName] and
+// [AllowPrimary] override them for one pool.
 //
 // # A replica, verified
 //
 // Every new connection is checked: on a server that is not in recovery
 // (pg_is_in_recovery() is false) it is refused with [ErrPrimary], explaining
-// that this is a primary, unless ALLOW_PRIMARY=1 (or Options.AllowPrimary)
+// that this is a primary, unless ALLOW_PRIMARY=1 (or the AllowPrimary option)
 // is set, in which case the banner turns into a loud warning. Because the
 // check runs while pgx picks a host, multi-host settings with
 // target_session_attrs=standby or prefer-standby skip the primary and
@@ -79,8 +101,8 @@
 //     in the startup packet, so every transaction, including autocommit
 //     statements, is read-only;
 //   - a connection on which default_transaction_read_only was switched off
-//     (PostgreSQL 14+ reports it) is destroyed when released and never
-//     reused, so "SET default_transaction_read_only=off" followed by an
+//     (PostgreSQL 14+ reports it) is destroyed before anything runs on it
+//     again, so "SET default_transaction_read_only=off" followed by an
 //     INSERT fails;
 //   - [Pool.Exec] without arguments uses the extended protocol, so one
 //     string cannot carry "SET ...; INSERT ..." past those checks;
@@ -146,8 +168,8 @@
 //
 // Query errors pass through [Explain]: a query the replica cancelled
 // because of a conflict with recovery ("canceling statement due to conflict
-// with recovery") comes back as a [*QueryError] matching
-// [ErrRecoveryConflict], advising to retry, make the query smaller, or ask
+// with recovery") comes back as a [*QueryError] of Kind [RecoveryConflict],
+// matching [ErrRecoveryConflict], advising to retry, make the query smaller, or ask
 // for hot_standby_feedback; statement timeouts, cancels and lost connections
 // are explained too.
 //

@@ -268,10 +268,24 @@ func scrub(s, password string) string {
 	return s
 }
 
+// QueryKind classifies a failed query.
+type QueryKind string
+
+// The kinds of [QueryError].
+const (
+	RecoveryConflict QueryKind = "recovery conflict"    // the replica cancelled the query to apply the primary's changes
+	TimedOut         QueryKind = "statement timeout"    // the query ran longer than statement_timeout
+	Cancelled        QueryKind = "cancelled"            // cancelled on the server (interrupt, context)
+	ConnectionLost   QueryKind = "connection lost"      // the replica restarted or the network broke
+	ReadOnly         QueryKind = "read-only"            // a write was refused
+	CannotConnect    QueryKind = "cannot connect"       // the replica is down or unreachable
+	NotAnswering     QueryKind = "server not answering" // the server stopped answering: frozen, overloaded or cut off
+)
+
 // QueryError explains a failed query in the notebook's terms: what happened
 // and what to do. errors.As still reaches *pgconn.PgError.
 type QueryError struct {
-	Kind string // "recovery conflict", "statement timeout", "cancelled", "connection lost"
+	Kind QueryKind
 	Hint string
 	err  error
 }
@@ -288,7 +302,7 @@ var ErrRecoveryConflict = errors.New("replica: canceling statement due to confli
 
 // Is makes errors.Is(err, ErrRecoveryConflict) work.
 func (e *QueryError) Is(target error) bool {
-	return target == ErrRecoveryConflict && e.Kind == "recovery conflict"
+	return target == ErrRecoveryConflict && e.Kind == RecoveryConflict
 }
 
 // IsRecoveryConflict reports whether err is the replica cancelling a query
@@ -319,25 +333,25 @@ func explain(err error) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case IsRecoveryConflict(err):
-		return &QueryError{Kind: "recovery conflict", err: err,
+		return &QueryError{Kind: RecoveryConflict, err: err,
 			Hint: "the replica cancelled the query because it had to apply changes from the primary that remove rows " +
 				"the query could still see; retry it, make it shorter (a narrower WHERE, a LIMIT, fewer joins, smaller batches), " +
 				"or ask the DBA to enable hot_standby_feedback (or raise max_standby_streaming_delay) on the replica"}
 	case errors.As(err, &pgErr) && pgErr.Code == "57014" && strings.Contains(pgErr.Message, "statement timeout"):
-		return &QueryError{Kind: "statement timeout", err: err,
+		return &QueryError{Kind: TimedOut, err: err,
 			Hint: "the query ran longer than statement_timeout; make it smaller, or raise " + KeyStatementTimeout + " (e.g. 30m) if it must run long"}
 	case errors.As(err, &pgErr) && pgErr.Code == "57014":
-		return &QueryError{Kind: "cancelled", err: err, Hint: "the query was cancelled on the server (interrupt or context cancelled)"}
+		return &QueryError{Kind: Cancelled, err: err, Hint: "the query was cancelled on the server (interrupt or context cancelled)"}
 	case errors.As(err, &pgErr) && (pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"):
-		return &QueryError{Kind: "connection lost", err: err, Hint: "the replica is shutting down or restarting; the next query reconnects"}
+		return &QueryError{Kind: ConnectionLost, err: err, Hint: "the replica is shutting down or restarting; the next query reconnects"}
 	case errors.As(err, &pgErr) && pgErr.Code == "25006":
-		return &QueryError{Kind: "read-only", err: err, Hint: "this connection is read-only by design: it is for analysis, writes go elsewhere"}
+		return &QueryError{Kind: ReadOnly, err: err, Hint: "this connection is read-only by design: it is for analysis, writes go elsewhere"}
 	case errors.As(err, new(*pgconn.ConnectError)):
-		return &QueryError{Kind: "cannot connect", err: err,
+		return &QueryError{Kind: CannotConnect, err: err,
 			Hint: "the replica is down or unreachable (restarting, or the network); try again shortly, " +
 				"or run replica.Check to see which setting is wrong"}
 	case errors.Is(err, pgconn.ErrConnClosed), isConnLost(err):
-		return &QueryError{Kind: "connection lost", err: err, Hint: "the connection to the replica broke (replica restarted or network); the next query reconnects"}
+		return &QueryError{Kind: ConnectionLost, err: err, Hint: "the connection to the replica broke (replica restarted or network); the next query reconnects"}
 	}
 	return err
 }

@@ -70,7 +70,7 @@ func ExampleResolve() {
 // Check is what `make lab` runs on a user's .env: a failure names the
 // variable to fix.
 func ExampleCheck() {
-	err := replica.Check(context.Background(), nil)
+	err := replica.Check(context.Background())
 	var ce *replica.ConnectError
 	if errors.As(err, &ce) {
 		fmt.Printf("%s: fix %s\n", ce.Problem, ce.Var())

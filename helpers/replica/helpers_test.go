@@ -21,6 +21,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/pgtest"
 )
 
@@ -59,20 +60,40 @@ func loadConfig(t testing.TB, env map[string]string, overrides ...string) *confi
 	return cfg
 }
 
-// openPool opens with the given config, capturing what it displays, and
-// closes the pool at the end of the test.
-func openPool(t testing.TB, cfg *config.Config, o replica.Options) (*replica.Pool, *bytes.Buffer) {
+// openPool opens with the given config and connects, capturing what it
+// displays (as text), and closes the pool at the end of the test.
+func openPool(t testing.TB, cfg *config.Config, opts ...replica.Option) (*replica.Pool, *bytes.Buffer) {
 	t.Helper()
-	var out bytes.Buffer
-	o.Config, o.Out = cfg, &out
+	out := capture(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	p, err := replica.OpenWith(ctx, o)
+	p, err := replica.Open(ctx, append([]replica.Option{replica.WithConfig(cfg)}, opts...)...)
 	if err != nil {
-		t.Fatalf("OpenWith: %v", err)
+		t.Fatalf("Open: %v", err)
 	}
 	t.Cleanup(p.Close)
-	return p, &out
+	if err := p.Connect(ctx); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	return p, out
+}
+
+// capture sends what the helpers display, as text, to a buffer until the
+// test ends.
+func capture(t testing.TB) *bytes.Buffer {
+	var out bytes.Buffer
+	t.Cleanup(display.Use(&display.Text{Out: &out, Err: &out}))
+	return &out
+}
+
+// openErr opens and connects, returning the error of either.
+func openErr(ctx context.Context, opts ...replica.Option) error {
+	p, err := replica.Open(ctx, opts...)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	return p.Connect(ctx)
 }
 
 // superuser connects as the superuser (for set-up and assertions only).

@@ -74,7 +74,7 @@ func (p *Pool) explain(ctx context.Context, err error) error {
 	}
 	if errors.Is(context.Cause(ctx), errSilentVerify) && ctx.Err() != nil {
 		h, port, _ := net.SplitHostPort(p.s.Hosts[0])
-		return &QueryError{Kind: "server not answering", err: err,
+		return &QueryError{Kind: NotAnswering, err: err,
 			Hint: fmt.Sprintf("%s did not answer a one-line check within the connect timeout (%s): the server is frozen or overloaded, "+
 				"or the network to it is down. Check that it runs and accepts connections (pg_isready -h %s -p %s), the network "+
 				"between you (VPN, firewall), and the server's logs", strings.Join(p.s.Hosts, ","), p.connectTimeout(), h, port)}
@@ -82,7 +82,7 @@ func (p *Pool) explain(ctx context.Context, err error) error {
 	if errors.Is(context.Cause(ctx), errSilent) && ctx.Err() != nil {
 		host := strings.Join(p.s.Hosts, ",")
 		h, port, _ := net.SplitHostPort(p.s.Hosts[0])
-		return &QueryError{Kind: "server not answering", err: err,
+		return &QueryError{Kind: NotAnswering, err: err,
 			Hint: fmt.Sprintf("%s sent nothing for statement_timeout (%s) + %s, so the query was abandoned and its connection closed: "+
 				"the server is frozen or overloaded, or the network to it is down. Check that it runs and accepts connections "+
 				"(pg_isready -h %s -p %s), the network between you (VPN, firewall), and the server's logs; the next query reconnects",

@@ -62,8 +62,8 @@ func TestPgxConfigHoldsNoPassword(t *testing.T) {
 		"DATABASE_URL": {"DATABASE_URL=" + c.ReplicaURL()},
 	} {
 		t.Run(name, func(t *testing.T) {
-			p, _ := openPool(t, loadConfig(t, c.Env(), cfg...), replica.Options{Quiet: true, NoInterruptHandler: true})
-			pc := p.Pgx().Config()
+			p, _ := openPool(t, loadConfig(t, c.Env(), cfg...), replica.Quiet(), replica.NoInterruptHandler())
+			pc := mustPgx(p).Config()
 			for what, s := range map[string]string{
 				"ConnString": pc.ConnString(), "Config": fmt.Sprintf("%+v", *pc), "ConnConfig": fmt.Sprintf("%+v", *pc.ConnConfig),
 				"ConnConfig.Password": pc.ConnConfig.Password,
@@ -73,7 +73,7 @@ func TestPgxConfigHoldsNoPassword(t *testing.T) {
 				}
 			}
 			var one int
-			if err := p.Pgx().QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil {
+			if err := mustPgx(p).QueryRow(context.Background(), "SELECT 1").Scan(&one); err != nil {
 				t.Errorf("connections through Pgx() no longer log in: %v", err)
 			}
 		})
@@ -84,8 +84,8 @@ func TestPgxConfigHoldsNoPassword(t *testing.T) {
 // user timeout, so a dropped network is noticed well before statement_timeout.
 func TestKeepalivesOnConnections(t *testing.T) {
 	c := pgtest.Shared(t)
-	p, _ := openPool(t, loadConfig(t, c.Env()), replica.Options{Quiet: true, NoInterruptHandler: true})
-	conn, err := p.Pgx().Acquire(context.Background())
+	p, _ := openPool(t, loadConfig(t, c.Env()), replica.Quiet(), replica.NoInterruptHandler())
+	conn, err := mustPgx(p).Acquire(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +176,10 @@ type frozenTimes struct {
 func freezeRun(t testing.TB, c *pgtest.Cluster) frozenTimes {
 	cfg := loadConfig(t, c.Env(), "REPLICALAB_STATEMENT_TIMEOUT=3s", "REPLICALAB_CONNECT_TIMEOUT=2s")
 	ctx := context.Background()
-	p, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true})
+	p, err := replica.Open(ctx, replica.WithConfig(cfg), replica.Quiet(), replica.NoInterruptHandler())
+	if err == nil {
+		err = p.Connect(ctx)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +208,7 @@ func freezeRun(t testing.TB, c *pgtest.Cluster) frozenTimes {
 	_, ft.reverifyErr = p.Lag(ctx)
 	ft.reverify = time.Since(start)
 	start = time.Now()
-	ft.openErr = replica.Check(ctx, cfg)
+	ft.openErr = replica.Check(ctx, replica.WithConfig(cfg))
 	ft.open = time.Since(start)
 	start = time.Now()
 	p.Close()
@@ -236,7 +239,7 @@ func TestFrozenReplica(t *testing.T) {
 	ft := freezeRun(t, c)
 
 	var qe *replica.QueryError
-	if !errors.As(ft.queryErr, &qe) || qe.Kind != "server not answering" {
+	if !errors.As(ft.queryErr, &qe) || qe.Kind != replica.NotAnswering {
 		t.Errorf("the running query: want a QueryError \"server not answering\", got %v", ft.queryErr)
 	} else {
 		for _, want := range []string{"statement_timeout (3s)", "pg_isready -h 127.0.0.1 -p " + strconv.Itoa(c.ReplicaPort), "network", "next query reconnects"} {
@@ -250,7 +253,7 @@ func TestFrozenReplica(t *testing.T) {
 		var qe *replica.QueryError
 		switch {
 		case errors.As(err, &ce) && ce.Problem == replica.ProblemTimeout:
-		case errors.As(err, &qe) && (qe.Kind == "server not answering" || qe.Kind == "cannot connect"):
+		case errors.As(err, &qe) && (qe.Kind == replica.NotAnswering || qe.Kind == replica.CannotConnect):
 		case err != nil && errors.Is(err, context.DeadlineExceeded):
 			t.Errorf("%s on the frozen replica: a bare deadline error: %v", what, err)
 		default:
@@ -264,7 +267,7 @@ func TestFrozenReplica(t *testing.T) {
 		ft.query.Round(10*time.Millisecond), ft.reverify.Round(10*time.Millisecond), ft.open.Round(10*time.Millisecond), ft.close.Round(time.Millisecond))
 
 	// Resumed, the replica serves a new pool.
-	p, _ := openPool(t, loadConfig(t, c.Env()), replica.Options{Quiet: true, NoInterruptHandler: true})
+	p, _ := openPool(t, loadConfig(t, c.Env()), replica.Quiet(), replica.NoInterruptHandler())
 	var one int
 	if err := p.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil {
 		t.Errorf("after SIGCONT: %v", err)

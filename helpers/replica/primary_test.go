@@ -203,13 +203,13 @@ var writePaths = []struct {
 	{"Pgx().Exec", func(ctx context.Context, p *replica.Pool, stmts []string) error {
 		var errs []error
 		for _, s := range stmts {
-			_, err := p.Pgx().Exec(ctx, s) // the simple protocol: several statements in one string
+			_, err := mustPgx(p).Exec(ctx, s) // the simple protocol: several statements in one string
 			errs = append(errs, err)
 		}
 		return errors.Join(errs...)
 	}},
 	{"Pgx() connection", func(ctx context.Context, p *replica.Pool, stmts []string) error {
-		c, err := p.Pgx().Acquire(ctx)
+		c, err := mustPgx(p).Acquire(ctx)
 		if err != nil {
 			return err
 		}
@@ -226,7 +226,7 @@ var writePaths = []struct {
 		return errors.Join(errs...)
 	}},
 	{"Pgx().CopyFrom", func(ctx context.Context, p *replica.Pool, stmts []string) error {
-		_, err := p.Pgx().CopyFrom(ctx, pgx.Identifier{"wtest", "t"}, []string{"id"}, pgx.CopyFromRows([][]any{{int32(99)}}))
+		_, err := mustPgx(p).CopyFrom(ctx, pgx.Identifier{"wtest", "t"}, []string{"id"}, pgx.CopyFromRows([][]any{{int32(99)}}))
 		return err
 	}},
 	{"frame.Load", func(ctx context.Context, p *replica.Pool, stmts []string) error {
@@ -255,7 +255,7 @@ func TestPrimaryOptInWritesNothing(t *testing.T) {
 	listener := superuser(t, c.SuperuserURL())
 	mustExec(t, listener, "LISTEN wtest_chan")
 
-	p, _ := openPool(t, loadConfig(t, env), replica.Options{Quiet: true, NoInterruptHandler: true})
+	p, _ := openPool(t, loadConfig(t, env), replica.Quiet(), replica.NoInterruptHandler())
 	if len(writeForms) < 36 {
 		t.Fatalf("expected at least 36 write forms, found %d", len(writeForms))
 	}
@@ -312,7 +312,7 @@ func TestPrimaryOptInWritesNothing(t *testing.T) {
 func TestPrimaryGuardMessages(t *testing.T) {
 	c := pgtest.Shared(t)
 	env := setupWriter(t, c)
-	p, _ := openPool(t, loadConfig(t, env), replica.Options{Quiet: true, NoInterruptHandler: true})
+	p, _ := openPool(t, loadConfig(t, env), replica.Quiet(), replica.NoInterruptHandler())
 	ctx := context.Background()
 	refused := func(err error, want string) {
 		t.Helper()
@@ -321,7 +321,7 @@ func TestPrimaryGuardMessages(t *testing.T) {
 			t.Errorf("want a refusal (25006) saying %q, got %v", want, err)
 		}
 	}
-	_, err := p.Pgx().Exec(ctx, "COMMIT; INSERT INTO wtest.t VALUES (1)")
+	_, err := mustPgx(p).Exec(ctx, "COMMIT; INSERT INTO wtest.t VALUES (1)")
 	refused(err, "2 statements")
 	_, err = p.Exec(ctx, "DO $$ BEGIN COMMIT; END $$")
 	var pe *pgconn.PgError
@@ -330,7 +330,7 @@ func TestPrimaryGuardMessages(t *testing.T) {
 	}
 	_, err = p.Exec(ctx, "COMMIT")
 	refused(err, "COMMIT would end it")
-	conn, err := p.Pgx().Acquire(ctx)
+	conn, err := mustPgx(p).Acquire(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,12 +3,12 @@ package replica
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,51 +16,48 @@ import (
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/replicalab/replicalab/helpers/config"
+	"github.com/replicalab/replicalab/internal/display"
 )
-
-// Options adjusts [OpenWith]. The zero value is what [Open] uses.
-type Options struct {
-	// Config supplies the settings; nil loads them with config.Load (process
-	// environment, then .env found from the working folder).
-	Config *config.Config
-	// AllowPrimary accepts a primary server, as ALLOW_PRIMARY=1 does.
-	AllowPrimary bool
-	// AppName is the application_name the server shows in pg_stat_activity;
-	// "" means REPLICALAB_APP_NAME, PGAPPNAME, or replicalab/<notebook>.
-	AppName string
-	// Protective session timeouts and pool size; zero means the
-	// REPLICALAB_* setting, else the connection string's, else the default.
-	StatementTimeout, LockTimeout, IdleTxTimeout time.Duration
-	MaxConns                                     int32
-	// Out receives the banner and warnings when not running in a notebook;
-	// nil means os.Stderr.
-	Out io.Writer
-	// Quiet shows no banner and no warnings.
-	Quiet bool
-	// NoInterruptHandler leaves SIGINT and SIGTERM alone. By default the
-	// first Open catches them, cancels the queries in flight on the server,
-	// then lets the signal take its default course (end the program).
-	NoInterruptHandler bool
-}
 
 // Pool is a small pool of read-only connections to a verified read replica.
 // Its Query, QueryRow and Exec match pgx's, so it satisfies the usual
 // Querier interfaces; their errors go through [Explain]. Printing a Pool
 // shows its target, never the password.
+//
+// A Pool connects lazily: [Open] only works out the settings, and the first
+// call that needs the server (a query, [Pool.Connect], [Pool.Show], ...)
+// connects, verifies the replica and shows the banner. So a notebook cell
+// whose loads all come from the cache opens no connection at all.
 type Pool struct {
-	pool  *pgxpool.Pool
-	s     *Settings
-	info  Info
-	track *tracker
+	s        *Settings
+	o        options
+	warnings []string // configuration warnings, shown with the banner
+	track    *tracker
+
+	mu        sync.Mutex
+	pool      *pgxpool.Pool // the pool in use: the session's until it fails, then the replica's
+	session   *pgxpool.Pool // through REPLICALAB_SESSION; nil when not used (any more)
+	viaNote   string        // why the session was left, shown with the banner
+	connected bool
+	info      Info
+	err       error // the settings could not be worked out ([Default] only): every call returns it
+	closed    bool
 }
 
-// Open connects to the read replica described by the configuration (see the
-// package documentation), verifies it, and shows a one-line banner.
-func Open(ctx context.Context) (*Pool, error) { return OpenWith(ctx, Options{}) }
-
-// OpenWith is [Open] with options.
-func OpenWith(ctx context.Context, o Options) (*Pool, error) {
-	cfg := o.Config
+// Open prepares a pool of connections to the read replica described by the
+// configuration (see the package documentation) without connecting: the
+// first call that needs the server connects, verifies that it is a replica
+// and shows a one-line banner. Open fails only on settings it cannot work
+// out (a missing or malformed variable); [Pool.Connect] connects at once and
+// returns what a connection would fail with.
+//
+// When REPLICALAB_SESSION names the notebook's session (the "Go (replica)"
+// kernel sets it), the pool goes through it — one connection the kernel
+// already holds — and falls back to connecting directly if the session
+// cannot be reached; [Direct] skips it.
+func Open(ctx context.Context, opts ...Option) (*Pool, error) {
+	o := collect(opts)
+	cfg := o.cfg
 	if cfg == nil {
 		var err error
 		if cfg, err = config.Load(); err != nil {
@@ -71,48 +68,118 @@ func OpenWith(ctx context.Context, o Options) (*Pool, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pool{s: s, track: newTracker()}
+	p := &Pool{s: s, o: o, warnings: cfg.Warnings(), track: newTracker()}
 	pc := s.box.pool
 	configure(pc, s, p.track)
 	if s.AllowPrimary {
 		guardPrimary(pc, s)
 	}
 	hidePassword(pc)
-
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
+	if p.pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
 		return nil, classify(err, s)
 	}
-	p.pool = pool
-	if p.info, err = p.inspect(ctx); err != nil {
-		pool.Close()
-		return nil, classify(err, s)
+	if dsn := sessionDSN(cfg); dsn != "" && !o.direct {
+		if sc, err := sessionConfig(dsn, s); err != nil {
+			p.viaNote = "REPLICALAB_SESSION is not a connection string (" + err.Error() + "): connected directly"
+		} else {
+			configure(sc, s, p.track)
+			if p.session, err = pgxpool.NewWithConfig(ctx, sc); err != nil {
+				p.viaNote = "the notebook session could not be used: connected directly"
+			}
+		}
 	}
-	if !o.NoInterruptHandler {
+	if !o.noInterruptHandler {
 		register(p)
-	}
-	if !o.Quiet {
-		p.show(o.Out, cfg.Warnings())
 	}
 	return p, nil
 }
 
-// Check opens the replica described by cfg (nil: config.Load) quietly,
-// verifies it and closes it. A failure is a *ConnectError whose Vars name the
-// variables to fix, e.g. RDS_PORT for a closed port.
-func Check(ctx context.Context, cfg *config.Config) error {
-	if cfg == nil {
-		var err error
-		if cfg, err = config.Load(); err != nil {
-			return &ConnectError{Problem: ProblemConfig, Target: "replica settings", err: err}
+// Connect connects now (if not yet), verifies that the server is a read
+// replica, and shows the banner unless Quiet. A failure is a [*ConnectError]
+// naming the variables to fix; the next call tries again.
+func (p *Pool) Connect(ctx context.Context) error {
+	_, err := p.ready(ctx)
+	return err
+}
+
+// ready connects on first use; shown reports whether this call displayed
+// the banner.
+func (p *Pool) ready(ctx context.Context) (shown bool, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.err != nil:
+		return false, p.err
+	case p.closed:
+		return false, errClosed
+	case p.connected:
+		return false, nil
+	}
+	if p.session != nil {
+		info, err := p.inspect(ctx, p.session)
+		if err == nil {
+			p.pool.Close()
+			p.pool, p.info, p.connected = p.session, info, true
+		} else {
+			p.session.Close()
+			p.session = nil
+			p.viaNote = "the notebook session (REPLICALAB_SESSION) could not be reached (" + sessionCause(err) + "): connected directly"
 		}
 	}
-	p, err := OpenWith(ctx, Options{Config: cfg, Quiet: true, NoInterruptHandler: true, MaxConns: 1})
+	if !p.connected {
+		info, err := p.inspect(ctx, p.pool)
+		if err != nil {
+			return false, classify(err, p.s)
+		}
+		p.info, p.connected = info, true
+	}
+	if p.o.quiet {
+		return false, nil
+	}
+	display.Show(p.bannerOutput())
+	return true, nil
+}
+
+var errClosed = errors.New("replica: the pool is closed")
+
+// Check opens the replica described by the settings (see [Open]) quietly,
+// connects directly, verifies it and closes it. A failure is a *ConnectError
+// whose Vars name the variables to fix, e.g. RDS_PORT for a closed port.
+func Check(ctx context.Context, opts ...Option) error {
+	opts = append(opts, Quiet(), NoInterruptHandler(), MaxConns(1), Direct())
+	p, err := Open(ctx, opts...)
 	if err != nil {
 		return err
 	}
-	p.Close()
-	return nil
+	defer p.Close()
+	return p.Connect(ctx)
+}
+
+// The notebook's default connection, opened on first use.
+var def struct {
+	once sync.Once
+	p    *Pool
+}
+
+// Default returns the notebook's connection to the replica: settings from
+// the environment and .env (through the notebook session when the kernel
+// provides one), opened lazily — nothing connects until a query needs the
+// server, so a cell served from the cache opens no connection. The
+// notebook-style calls of the helpers (frame.SQL, explore.ShowTables, ...)
+// all use it, and it lives as long as the cell's program. Settings that
+// cannot be worked out are returned by every call on it.
+//
+//	%%
+//	replica.Default().Show() // connects, verifies, shows the banner (or why it cannot, and stops the cell)
+func Default() *Pool {
+	def.once.Do(func() {
+		p, err := Open(context.Background())
+		if err != nil {
+			p = &Pool{err: err, track: newTracker()}
+		}
+		def.p = p
+	})
+	return def.p
 }
 
 // configure installs the protections on every connection the pool makes.
@@ -162,6 +229,11 @@ func configure(pc *pgxpool.Config, s *Settings, track *tracker) {
 		}
 		return allow || pg.ParameterStatus("in_hot_standby") != "off"
 	}
+	// The check runs when a connection is taken from the pool, not when it is
+	// returned: pgxpool returns a connection asynchronously when AfterRelease
+	// is set, so the next query would dial a second connection instead of
+	// reusing the first. A connection that fails the check is destroyed at
+	// that point, before anything runs on it.
 	pc.PrepareConn = func(ctx context.Context, c *pgx.Conn) (bool, error) {
 		if !usable(c) {
 			return false, nil
@@ -169,12 +241,23 @@ func configure(pc *pgxpool.Config, s *Settings, track *tracker) {
 		track.add(c.PgConn())
 		return true, nil
 	}
-	pc.AfterRelease = func(c *pgx.Conn) bool {
-		track.remove(c.PgConn())
-		return usable(c)
-	}
+	cc.Tracer = releaseTracer{track}
 	pc.BeforeClose = func(c *pgx.Conn) { track.remove(c.PgConn()) }
 }
+
+// releaseTracer takes a connection off the busy list as it is returned to
+// the pool (synchronously, unlike AfterRelease).
+type releaseTracer struct{ track *tracker }
+
+func (t releaseTracer) TraceRelease(_ *pgxpool.Pool, d pgxpool.TraceReleaseData) {
+	t.track.remove(d.Conn.PgConn())
+}
+
+func (releaseTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (releaseTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
 func inRecovery(ctx context.Context, c *pgconn.PgConn) (bool, error) {
 	if hs := c.ParameterStatus("in_hot_standby"); hs != "" {
@@ -198,30 +281,94 @@ func major(version string) int {
 }
 
 // Settings returns the resolved settings (no password).
-func (p *Pool) Settings() Settings { return *p.s }
+func (p *Pool) Settings() Settings {
+	if p.s == nil {
+		return Settings{}
+	}
+	return *p.s
+}
 
-// Info returns what Open found: server, version, recovery state, TLS, lag.
-func (p *Pool) Info() Info { return p.info }
+// Target names the database the pool is for, "user@host:port/database",
+// without connecting: the identity the frame cache keys results by. Through
+// the notebook session it is the replica the session stands for.
+func (p *Pool) Target() string {
+	if p.s == nil {
+		return ""
+	}
+	return p.s.Target()
+}
 
-// Pgx returns the underlying pgx pool, for pgx-only APIs such as CopyTo.
-// Its connections carry the same read-only session and checks, but its
-// methods bypass Explain, the client-side deadline and the one-statement
-// rule of Exec.
-func (p *Pool) Pgx() *pgxpool.Pool { return p.pool }
+// Info returns what the first connection found: server, version, recovery
+// state, TLS, lag. It is the zero Info until the pool has connected.
+func (p *Pool) Info() Info {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.info
+}
+
+// Pgx connects if needed and returns the underlying pgx pool, for pgx-only
+// APIs such as CopyTo. Its connections carry the same read-only session and
+// checks, but its methods bypass Explain, the client-side deadline and the
+// one-statement rule of Exec.
+func (p *Pool) Pgx(ctx context.Context) (*pgxpool.Pool, error) {
+	if _, err := p.ready(ctx); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pool, nil
+}
+
+// current returns the pgx pool in use, connecting first if needed.
+func (p *Pool) current(ctx context.Context) (*pgxpool.Pool, error) {
+	pool, err := p.Pgx(ctx)
+	return pool, err
+}
 
 // Close closes every connection and stops handling interrupts for this pool.
 func (p *Pool) Close() {
 	unregister(p)
-	closeBounded(p.pool)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	if p.pool != nil {
+		closeBounded(p.pool)
+	}
+	if p.session != nil && p.session != p.pool {
+		closeBounded(p.session)
+	}
 }
 
 // String shows the target and mode, never the password.
 func (p *Pool) String() string {
+	if p.err != nil {
+		return "replica.Pool(not opened: " + p.err.Error() + ")"
+	}
+	p.mu.Lock()
+	info, connected, via := p.info, p.connected, p.session != nil && p.session == p.pool
+	p.mu.Unlock()
 	mode := "read replica"
-	if !p.info.InRecovery {
+	switch {
+	case !connected:
+		mode = "not connected yet"
+	case !info.InRecovery:
 		mode = "PRIMARY"
 	}
-	return fmt.Sprintf("replica.Pool(%s, %s, read-only, max %d conns)", p.info.Target(), mode, p.s.MaxConns)
+	target := p.Target()
+	if connected {
+		target = info.Target()
+	}
+	if via {
+		mode += ", through the notebook session"
+	}
+	return fmt.Sprintf("replica.Pool(%s, %s, read-only, max %d conns)", target, mode, p.maxConns())
+}
+
+func (p *Pool) maxConns() int32 {
+	if p.session != nil && p.session == p.pool {
+		return 1
+	}
+	return p.s.MaxConns
 }
 
 // GoString is String, so %#v is safe too.
@@ -240,8 +387,12 @@ func (p *Pool) guard(ctx context.Context) (context.Context, context.CancelFunc) 
 
 // Query runs a query; see pgxpool.Pool.Query. Errors are explained.
 func (p *Pool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	pool, err := p.current(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := p.guard(ctx)
-	rows, err := p.pool.Query(ctx, sql, args...)
+	rows, err := pool.Query(ctx, sql, args...)
 	if err != nil {
 		err = p.explain(ctx, err)
 		cancel()
@@ -252,21 +403,29 @@ func (p *Pool) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 
 // QueryRow runs a query expected to return at most one row.
 func (p *Pool) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	pool, err := p.current(ctx)
+	if err != nil {
+		return errRow{err}
+	}
 	ctx, cancel := p.guard(ctx)
-	return guardedRow{row: p.pool.QueryRow(ctx, sql, args...), cancel: cancel, ctx: ctx, p: p}
+	return guardedRow{row: pool.QueryRow(ctx, sql, args...), cancel: cancel, ctx: ctx, p: p}
 }
 
 // Exec runs one statement. Unlike pgx, Exec without arguments also uses the
 // extended protocol, so a string holding several statements is refused by
 // the server rather than run in one go.
 func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	pool, err := p.current(ctx)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
 	ctx, cancel := p.guard(ctx)
 	defer cancel()
 	if len(args) > 0 {
-		tag, err := p.pool.Exec(ctx, sql, args...)
+		tag, err := pool.Exec(ctx, sql, args...)
 		return tag, p.explain(ctx, err)
 	}
-	c, err := p.pool.Acquire(ctx)
+	c, err := pool.Acquire(ctx)
 	if err != nil {
 		return pgconn.CommandTag{}, p.explain(ctx, err)
 	}
@@ -280,20 +439,33 @@ func (p *Pool) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 // later SET TRANSACTION READ WRITE fail. Errors from the Tx are pgx's; pass
 // them to Explain for advice.
 func (p *Pool) Begin(ctx context.Context) (pgx.Tx, error) {
-	if p.s.AllowPrimary {
+	pool, err := p.current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.s.AllowPrimary && pool != p.session {
 		return p.beginPrimary(ctx)
 	}
-	tx, err := p.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1"})
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT 1"})
 	return tx, Explain(err)
 }
 
-// Lag measures how far the replica is behind the primary.
+// Lag measures how far the replica is behind the primary, on a connection
+// the pool already has when it has one.
 func (p *Pool) Lag(ctx context.Context) (Lag, error) {
+	pool, err := p.current(ctx)
+	if err != nil {
+		return Lag{}, err
+	}
 	ctx, cancel := p.verifyDeadline(ctx)
 	defer cancel()
-	info, err := p.inspect(ctx)
+	info, err := p.inspect(ctx, pool)
 	return info.Lag, p.explain(ctx, err)
 }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 type guardedRows struct {
 	pgx.Rows
@@ -338,7 +510,8 @@ type Info struct {
 	InRecovery    bool   // true on a read replica
 	TLS           bool
 	Lag           Lag
-	CheckedAt     time.Time // when the server was inspected (Open, Lag), UTC
+	CheckedAt     time.Time // when the server was inspected (first connection, Lag), UTC
+	Session       bool      // connected through the notebook session (REPLICALAB_SESSION)
 }
 
 // Target returns "user@host:port/database".
@@ -378,11 +551,11 @@ const inspectSQL = `SELECT pg_is_in_recovery(), current_user::text, current_data
   GREATEST(EXTRACT(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)::float8,
   (SELECT status FROM pg_stat_wal_receiver LIMIT 1)`
 
-func (p *Pool) inspect(ctx context.Context) (Info, error) {
+func (p *Pool) inspect(ctx context.Context, pool *pgxpool.Pool) (Info, error) {
 	ctx, cancel := p.verifyDeadline(ctx)
 	defer cancel()
 	var info Info
-	err := p.pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
+	err := pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
 		pg := c.Conn().PgConn()
 		var (
 			last     *time.Time
@@ -398,6 +571,12 @@ func (p *Pool) inspect(ctx context.Context) (Info, error) {
 		info.ServerVersion = strings.Fields(pg.ParameterStatus("server_version") + " ")[0]
 		_, info.TLS = pg.Conn().(*tls.Conn)
 		info.Host = p.connectedHost(pg.Conn().RemoteAddr())
+		if target := pg.ParameterStatus(sessionTargetParam); target != "" {
+			info.Session = true
+			if host, ok := sessionHost(target); ok {
+				info.Host = host
+			}
+		}
 		if last != nil {
 			info.Lag.LastReplay = *last
 		}
@@ -437,29 +616,3 @@ func (p *Pool) connectedHost(addr net.Addr) string {
 	}
 	return addr.String()
 }
-
-func (p *Pool) out(w io.Writer) io.Writer {
-	if w == nil {
-		return os.Stderr
-	}
-	return w
-}
-
-// OpenOrExit is [Open] for notebook cells: on failure it prints the explained
-// error (it never holds the password) and ends the cell's program with exit
-// status 1, so a cell reads
-//
-//	%%
-//	db := replica.OpenOrExit(ctx)
-//	defer db.Close()
-func OpenOrExit(ctx context.Context) *Pool {
-	p, err := Open(ctx)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		exit(1)
-	}
-	return p
-}
-
-// exit is os.Exit, replaced in tests.
-var exit = os.Exit

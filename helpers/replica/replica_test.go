@@ -16,13 +16,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/pgtest"
 )
 
 func TestOpenVerifiesReplicaAndShowsBanner(t *testing.T) {
 	c := pgtest.Shared(t)
-	p, out := openPool(t, loadConfig(t, c.Env()), replica.Options{})
+	p, out := openPool(t, loadConfig(t, c.Env()))
 
 	info := p.Info()
 	if !info.InRecovery {
@@ -38,11 +39,11 @@ func TestOpenVerifiesReplicaAndShowsBanner(t *testing.T) {
 	if strings.Count(banner, "\n") != 0 {
 		t.Errorf("banner is not one line: %q", banner)
 	}
-	if html := p.BannerHTML(); !strings.Contains(html, "read replica") || strings.Contains(html, "<script") {
+	if html := p.HTML(); !strings.Contains(html, "read replica") || strings.Contains(html, "<script") {
 		t.Errorf("BannerHTML() = %q", html)
 	}
 	// The banner carries the data's provenance for the report exporter.
-	if html := p.BannerHTML(); !strings.Contains(html, `data-replicalab-source="`+target+`"`) ||
+	if html := p.HTML(); !strings.Contains(html, `data-replicalab-source="`+target+`"`) ||
 		!strings.Contains(html, `data-replicalab-lag="`) {
 		t.Errorf("BannerHTML() lacks provenance attributes: %q", html)
 	}
@@ -50,7 +51,7 @@ func TestOpenVerifiesReplicaAndShowsBanner(t *testing.T) {
 		t.Errorf("Info().CheckedAt = %v, want the time of Open", info.CheckedAt)
 	}
 	assertNoSecret(t, c.Password, merge(shown(p), shown(p.Settings()), map[string]string{
-		"banner": banner, "BannerHTML": p.BannerHTML(), "Describe": p.Settings().Describe(), "Info": fmt.Sprintf("%+v", p.Info()),
+		"banner": banner, "BannerHTML": p.HTML(), "Describe": p.Settings().Describe(), "Info": fmt.Sprintf("%+v", p.Info()),
 	}))
 
 	// The session carries the protections, whatever the server's defaults.
@@ -82,7 +83,7 @@ func TestOpenVerifiesReplicaAndShowsBanner(t *testing.T) {
 func TestApplicationNameAndTimeoutsConfigurable(t *testing.T) {
 	c := pgtest.Shared(t)
 	p, _ := openPool(t, loadConfig(t, c.Env(), "JPY_SESSION_NAME=notebooks/2.0-ab-orders.ipynb",
-		"REPLICALAB_STATEMENT_TIMEOUT=300ms", "REPLICALAB_LOCK_TIMEOUT=1s"), replica.Options{})
+		"REPLICALAB_STATEMENT_TIMEOUT=300ms", "REPLICALAB_LOCK_TIMEOUT=1s"))
 	ctx := context.Background()
 
 	// The notebook's name shows where DBAs look.
@@ -96,7 +97,7 @@ func TestApplicationNameAndTimeoutsConfigurable(t *testing.T) {
 	// statement_timeout is enforced and explained.
 	_, err = p.Exec(ctx, "SELECT pg_sleep(3)")
 	var qe *replica.QueryError
-	if !errors.As(err, &qe) || qe.Kind != "statement timeout" || !strings.Contains(err.Error(), replica.KeyStatementTimeout) {
+	if !errors.As(err, &qe) || qe.Kind != replica.TimedOut || !strings.Contains(err.Error(), replica.KeyStatementTimeout) {
 		t.Errorf("a query over the timeout gave %v, want a statement timeout naming %s", err, replica.KeyStatementTimeout)
 	}
 }
@@ -104,8 +105,8 @@ func TestApplicationNameAndTimeoutsConfigurable(t *testing.T) {
 func TestPrimaryRefused(t *testing.T) {
 	c := pgtest.Shared(t)
 	cfg := loadConfig(t, c.Env(), "RDS_PORT="+strconv.Itoa(c.PrimaryPort))
-	var out strings.Builder
-	_, err := replica.OpenWith(context.Background(), replica.Options{Config: cfg, Out: &out})
+	out := capture(t)
+	err := openErr(context.Background(), replica.WithConfig(cfg))
 	if !errors.Is(err, replica.ErrPrimary) {
 		t.Fatalf("opening the primary gave %v, want ErrPrimary", err)
 	}
@@ -122,24 +123,24 @@ func TestPrimaryRefused(t *testing.T) {
 		t.Errorf("a refused open displayed %q", out.String())
 	}
 	assertNoSecret(t, c.Password, map[string]string{"error": err.Error(), "%+v": fmt.Sprintf("%+v", err)})
-	if err := replica.Check(context.Background(), cfg); !errors.Is(err, replica.ErrPrimary) {
+	if err := replica.Check(context.Background(), replica.WithConfig(cfg)); !errors.Is(err, replica.ErrPrimary) {
 		t.Errorf("Check on the primary = %v, want ErrPrimary", err)
 	}
 }
 
 func TestPrimaryOptInWarns(t *testing.T) {
 	c := pgtest.Shared(t)
-	p, out := openPool(t, loadConfig(t, c.Env(), "RDS_PORT="+strconv.Itoa(c.PrimaryPort), "ALLOW_PRIMARY=1"), replica.Options{})
+	p, out := openPool(t, loadConfig(t, c.Env(), "RDS_PORT="+strconv.Itoa(c.PrimaryPort), "ALLOW_PRIMARY=1"))
 	if p.Info().InRecovery {
 		t.Fatal("Info().InRecovery = true on the primary")
 	}
-	for _, text := range []string{out.String(), p.BannerHTML()} {
+	for _, text := range []string{out.String(), p.HTML()} {
 		if !strings.Contains(text, "PRIMARY") || !strings.Contains(text, "NOT A REPLICA") {
 			t.Errorf("no loud warning in %q", text)
 		}
 	}
-	if !strings.Contains(p.BannerHTML(), "border:3px solid") {
-		t.Errorf("BannerHTML for a primary is not a warning box: %q", p.BannerHTML())
+	if !strings.Contains(p.HTML(), "border:3px solid") {
+		t.Errorf("BannerHTML for a primary is not a warning box: %q", p.HTML())
 	}
 	if !strings.Contains(p.String(), "PRIMARY") {
 		t.Errorf("String() = %q does not say PRIMARY", p.String())
@@ -210,7 +211,7 @@ func TestWritesFailAndPrimaryUnchanged(t *testing.T) {
 		{"DELETE", func(p *replica.Pool) error { _, err := p.Exec(ctx, "DELETE FROM replicalab_probe"); return err }},
 		{"CREATE TABLE", func(p *replica.Pool) error { _, err := p.Exec(ctx, "CREATE TABLE replicalab_new (x int)"); return err }},
 		{"COPY FROM", func(p *replica.Pool) error {
-			conn, err := p.Pgx().Acquire(ctx)
+			conn, err := pgxPool(t, p).Acquire(ctx)
 			if err != nil {
 				return err
 			}
@@ -219,7 +220,7 @@ func TestWritesFailAndPrimaryUnchanged(t *testing.T) {
 			return err
 		}},
 		{"pgx CopyFrom", func(p *replica.Pool) error {
-			_, err := p.Pgx().CopyFrom(ctx, pgx.Identifier{"replicalab_probe"}, []string{"note"}, pgx.CopyFromRows([][]any{{"copied"}}))
+			_, err := pgxPool(t, p).CopyFrom(ctx, pgx.Identifier{"replicalab_probe"}, []string{"note"}, pgx.CopyFromRows([][]any{{"copied"}}))
 			return err
 		}},
 		{"nextval", func(p *replica.Pool) error {
@@ -238,10 +239,10 @@ func TestWritesFailAndPrimaryUnchanged(t *testing.T) {
 			return err
 		}},
 		{"the same through Pgx()", func(p *replica.Pool) error {
-			if _, err := p.Pgx().Exec(ctx, "SET default_transaction_read_only = off"); err != nil {
+			if _, err := pgxPool(t, p).Exec(ctx, "SET default_transaction_read_only = off"); err != nil {
 				return fmt.Errorf("the SET itself failed, unexpectedly: %w", err)
 			}
-			_, err := p.Pgx().Exec(ctx, "INSERT INTO replicalab_probe (note) VALUES ('after set')")
+			_, err := pgxPool(t, p).Exec(ctx, "INSERT INTO replicalab_probe (note) VALUES ('after set')")
 			return err
 		}},
 		{"SET and INSERT in one string", func(p *replica.Pool) error {
@@ -273,7 +274,7 @@ func TestWritesFailAndPrimaryUnchanged(t *testing.T) {
 		{"primary with ALLOW_PRIMARY", []string{"RDS_PORT=" + strconv.Itoa(c.PrimaryPort), "ALLOW_PRIMARY=1"}},
 	} {
 		t.Run(target.name, func(t *testing.T) {
-			p, _ := openPool(t, loadConfig(t, c.Env(), target.cfg...), replica.Options{Quiet: true})
+			p, _ := openPool(t, loadConfig(t, c.Env(), target.cfg...), replica.Quiet())
 			for _, a := range attempts {
 				err := a.run(p)
 				if err == nil {
@@ -365,7 +366,7 @@ func TestConnectErrorsNameTheVariable(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			cfg := loadConfig(t, c.Env(), tc.overrides...)
-			err := replica.Check(ctx, cfg)
+			err := replica.Check(ctx, replica.WithConfig(cfg))
 			if ctx.Err() != nil {
 				t.Fatalf("Check hung until the test's deadline: %v", err)
 			}
@@ -387,10 +388,10 @@ func TestConnectErrorsNameTheVariable(t *testing.T) {
 				t.Errorf("error %q does not state the problem %q", msg, ce.Problem)
 			}
 			// Nothing a notebook would display holds either password.
-			var out strings.Builder
-			_, openErr := replica.OpenWith(ctx, replica.Options{Config: cfg, Out: &out, NoInterruptHandler: true})
+			out := capture(t)
+			gotErr := openErr(ctx, replica.WithConfig(cfg), replica.NoInterruptHandler())
 			texts := map[string]string{"Check error": msg, "%+v": fmt.Sprintf("%+v", err), "%#v": fmt.Sprintf("%#v", err),
-				"Open error": fmt.Sprint(openErr), "displayed": out.String()}
+				"Open error": fmt.Sprint(gotErr), "displayed": out.String()}
 			assertNoSecret(t, c.Password, texts)
 			assertNoSecret(t, wrongPassword, texts)
 			if out.Len() != 0 {
@@ -402,7 +403,7 @@ func TestConnectErrorsNameTheVariable(t *testing.T) {
 
 func TestContextCancelStopsQueryOnServer(t *testing.T) {
 	c := pgtest.Shared(t)
-	p, _ := openPool(t, loadConfig(t, c.Env(), "REPLICALAB_APP_NAME=ctx-cancel-test"), replica.Options{Quiet: true})
+	p, _ := openPool(t, loadConfig(t, c.Env(), "REPLICALAB_APP_NAME=ctx-cancel-test"), replica.Quiet())
 	admin := superuser(t, c.ReplicaSuperuserURL())
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -519,12 +520,15 @@ func TestOpenWarnsAboutReadableDotEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(filepath.Join(dir)) // Open with no Config reads .env from the working folder
-	var out strings.Builder
-	p, err := replica.OpenWith(context.Background(), replica.Options{Out: &out, NoInterruptHandler: true})
+	out := capture(t)
+	p, err := replica.Open(context.Background(), replica.NoInterruptHandler())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	if err := p.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	shownText := out.String()
 	if !strings.Contains(shownText, "warning: ") || !strings.Contains(shownText, envFile) || !strings.Contains(shownText, "chmod 600") {
 		t.Errorf("Open displayed %q, want a warning about %s with the fix", shownText, envFile)
@@ -533,4 +537,23 @@ func TestOpenWarnsAboutReadableDotEnv(t *testing.T) {
 		t.Errorf("password from %q", got)
 	}
 	assertNoSecret(t, c.Password, map[string]string{"displayed": shownText})
+}
+
+// pgxPool is p.Pgx, failing the test on error.
+func pgxPool(t testing.TB, p *replica.Pool) *pgxpool.Pool {
+	t.Helper()
+	pool, err := p.Pgx(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+// mustPgx is p.Pgx for a pool that is connected already.
+func mustPgx(p *replica.Pool) *pgxpool.Pool {
+	pool, err := p.Pgx(context.Background())
+	if err != nil {
+		panic(err)
+	}
+	return pool
 }

@@ -132,10 +132,10 @@ func (s Settings) Describe() string {
 // process environment, then .env. A missing password is looked up in .pgpass
 // (PGPASSFILE, default ~/.pgpass) by pgx.
 func Resolve(cfg *config.Config) (*Settings, error) {
-	return resolve(cfg, Options{})
+	return resolve(cfg, options{})
 }
 
-func resolve(cfg *config.Config, o Options) (*Settings, error) {
+func resolve(cfg *config.Config, o options) (*Settings, error) {
 	if cfg == nil {
 		var err error
 		if cfg, err = config.Load(); err != nil {
@@ -214,9 +214,9 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 		extra = append(extra, "connect_timeout", strconv.Itoa(secs))
 		from["connect_timeout"] = "default"
 	}
-	if o.AppName != "" {
-		extra = append(extra, "application_name", o.AppName)
-		from["application_name"] = "Options.AppName"
+	if o.appName != "" {
+		extra = append(extra, "application_name", o.appName)
+		from["application_name"] = "replica.AppName"
 	} else if _, ok := from["application_name"]; !ok {
 		extra = append(extra, "application_name", defaultAppName(cfg))
 		from["application_name"] = "default (the notebook's name)"
@@ -278,16 +278,16 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 		from["password"] = ".pgpass (" + pass + ")"
 	}
 
-	// Session protections: REPLICALAB_* (or Options) > the connection string > default.
+	// Session protections: an option > REPLICALAB_* > the connection string > default.
 	rp := cc.RuntimeParams
 	for _, p := range []struct {
 		param, key string
 		opt, def   time.Duration
 		dst        *time.Duration
 	}{
-		{"statement_timeout", KeyStatementTimeout, o.StatementTimeout, DefaultStatementTimeout, &s.StatementTimeout},
-		{"lock_timeout", KeyLockTimeout, o.LockTimeout, DefaultLockTimeout, &s.LockTimeout},
-		{"idle_in_transaction_session_timeout", KeyIdleTxTimeout, o.IdleTxTimeout, DefaultIdleTxTimeout, &s.IdleTxTimeout},
+		{"statement_timeout", KeyStatementTimeout, o.statementTimeout, DefaultStatementTimeout, &s.StatementTimeout},
+		{"lock_timeout", KeyLockTimeout, o.lockTimeout, DefaultLockTimeout, &s.LockTimeout},
+		{"idle_in_transaction_session_timeout", KeyIdleTxTimeout, o.idleTxTimeout, DefaultIdleTxTimeout, &s.IdleTxTimeout},
 	} {
 		d, err := cfg.DurationOr(p.key, p.def)
 		if err != nil {
@@ -295,7 +295,7 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 		}
 		switch {
 		case p.opt > 0:
-			d, from[p.param] = p.opt, "Options"
+			d, from[p.param] = p.opt, "option"
 		case cfg.Has(p.key):
 			from[p.param] = origin(p.key)
 		case rp[p.param] != "":
@@ -319,8 +319,8 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 	if maxConns < 1 {
 		return fail([]string{KeyMaxConns}, fmt.Errorf("%s (from %s): expected at least 1, found %d", KeyMaxConns, cfg.Source(KeyMaxConns), maxConns))
 	}
-	if o.MaxConns > 0 {
-		maxConns = int(o.MaxConns)
+	if o.maxConns > 0 {
+		maxConns = int(o.maxConns)
 	}
 	s.MaxConns = int32(maxConns)
 	pc.MaxConns, pc.MinConns, pc.MinIdleConns = s.MaxConns, 0, 0
@@ -329,7 +329,7 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 	if err != nil {
 		return fail([]string{KeyAllowPrimary}, err)
 	}
-	s.AllowPrimary = allow || o.AllowPrimary
+	s.AllowPrimary = allow || o.allowPrimary
 
 	// The report.
 	add := func(name, value, src string) {
@@ -366,15 +366,15 @@ func resolve(cfg *config.Config, o Options) (*Settings, error) {
 	add("idle_in_transaction_session_timeout", s.IdleTxTimeout.String(), from["idle_in_transaction_session_timeout"])
 	add("default_transaction_read_only", "on", "always")
 	maxFrom := "default"
-	if o.MaxConns > 0 {
-		maxFrom = "Options"
+	if o.maxConns > 0 {
+		maxFrom = "replica.MaxConns"
 	} else if cfg.Has(KeyMaxConns) {
 		maxFrom = origin(KeyMaxConns)
 	}
 	add("max connections", strconv.Itoa(maxConns), maxFrom)
 	allowFrom := "default"
-	if o.AllowPrimary {
-		allowFrom = "Options"
+	if o.allowPrimary {
+		allowFrom = "replica.AllowPrimary"
 	} else if cfg.Has(KeyAllowPrimary) {
 		allowFrom = origin(KeyAllowPrimary)
 	}

@@ -91,7 +91,7 @@ func Prepare(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := replica.Check(cctx, cfg); err != nil {
+	if err := replica.Check(cctx, replica.WithConfig(cfg)); err != nil {
 		var ce *replica.ConnectError
 		if errors.As(err, &ce) && ce.Var() != "" {
 			where := envFile

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/demodb"
@@ -45,6 +46,12 @@ type Cluster struct {
 
 	db       *demodb.Cluster
 	watchdog *os.Process
+	count    *counter // Sessions' connection
+}
+
+type counter struct {
+	mu   sync.Mutex
+	conn *pgx.Conn
 }
 
 // Start creates a throwaway primary and streaming replica in a temporary folder on free loopback
@@ -99,6 +106,7 @@ func startOnce(ctx context.Context, scale float64, tls bool, log io.Writer) (*Cl
 	}
 	c := &Cluster{
 		Dir: dir, PrimaryPort: ports[0], ReplicaPort: ports[1], Database: demodb.Database, User: demodb.User, db: db,
+		count: &counter{},
 	}
 	c.startWatchdog()
 	if err := db.Start(ctx); err != nil {
@@ -135,6 +143,9 @@ rm -rf "$dir"`
 }
 
 func (c *Cluster) cleanup(ctx context.Context) error {
+	if c.count != nil && c.count.conn != nil {
+		_ = c.count.conn.Close(ctx)
+	}
 	if c.watchdog != nil {
 		_ = c.watchdog.Kill()
 		c.watchdog = nil
@@ -270,10 +281,52 @@ func (c *Cluster) Open(tb testing.TB) *replica.Pool {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	p, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true})
+	p, err := replica.Open(ctx, replica.WithConfig(cfg), replica.Quiet(), replica.NoInterruptHandler(), replica.Direct())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(p.Close)
+	if err := p.Connect(ctx); err != nil {
+		tb.Fatal(err)
+	}
 	return p
+}
+
+// Sessions returns pg_stat_database.sessions of the demo database on the replica: every session
+// ever established there, counted by the server. Backends report their start asynchronously, so
+// it waits (up to about ten seconds) until two readings a second apart agree. It reads through
+// one superuser connection kept for the cluster's life, so calling it adds no session.
+func (c *Cluster) Sessions(tb testing.TB) int64 {
+	tb.Helper()
+	c.count.mu.Lock()
+	defer c.count.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if c.count.conn == nil {
+		conn, err := pgx.Connect(ctx, c.ReplicaSuperuserURL())
+		if err != nil {
+			tb.Fatalf("pgtest: superuser connection to the replica: %v", err)
+		}
+		c.count.conn = conn
+	}
+	read := func() int64 {
+		var n int64
+		if _, err := c.count.conn.Exec(ctx, "SELECT pg_stat_clear_snapshot()"); err != nil {
+			tb.Fatal(err)
+		}
+		if err := c.count.conn.QueryRow(ctx, "SELECT sessions FROM pg_stat_database WHERE datname = $1", c.Database).Scan(&n); err != nil {
+			tb.Fatal(err)
+		}
+		return n
+	}
+	last := read()
+	for i := 0; i < 10; i++ {
+		time.Sleep(1100 * time.Millisecond)
+		n := read()
+		if n == last {
+			break
+		}
+		last = n
+	}
+	return last
 }

@@ -378,7 +378,7 @@ func report(w io.Writer, methods []*method, rows int, cachedStatements, cachedQu
 		}
 		fmt.Fprintf(w, "\ncached re-run: %s faster than the fetch that wrote the cache; the replica ran the benchmark query %v times during the cached runs\n",
 			ratio(fetchTime, cached), cachedQueryRuns)
-		fmt.Fprintf(w, "(statements of any kind by the login role during those runs: %v — the child's replica.Open: session setup and lag check, no query)\n", cachedStatements)
+		fmt.Fprintf(w, "(statements of any kind by the login role during those runs: %v — replica.Open connects lazily, so a cached re-run sends none)\n", cachedStatements)
 	}
 }
 
@@ -400,12 +400,12 @@ func loadOnce(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true})
+	db, err := replica.Open(ctx, replica.WithConfig(cfg), replica.Quiet())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	opts := []any{frame.Quiet(), frame.WithConfig(cfg), frame.CacheDir(*cacheDir), frame.Limit(0)}
+	opts := []frame.Option{frame.Quiet(), frame.WithConfig(cfg), frame.CacheDir(*cacheDir), frame.Limit(0)}
 	switch *mode {
 	case "fetch":
 		opts = append(opts, frame.NoCache())

@@ -13,7 +13,7 @@ import (
 
 func main() {
 	ctx := context.Background()
-	db, err := replica.OpenWith(ctx, replica.Options{Quiet: true})
+	db, err := replica.Open(ctx, replica.Quiet())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
