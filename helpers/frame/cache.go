@@ -22,7 +22,7 @@ import (
 	"github.com/go-gota/gota/series"
 )
 
-// The cache file format (version 1), little-endian:
+// The cache file format (version 2), little-endian:
 //
 //	"RLFRAME\n"                        8 bytes
 //	meta length                        uint32, then the meta as JSON (cacheMeta)
@@ -43,7 +43,7 @@ import (
 const (
 	cacheMagic   = "RLFRAME\n"
 	cacheEnd     = "END\n"
-	cacheVersion = 1
+	cacheVersion = 2 // 2: columns carry their numeric scale
 	trailerSize  = 16
 )
 

@@ -1,6 +1,7 @@
 package frame
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -230,6 +231,7 @@ func (c *column) addFloat(f float64) {
 // addNumeric appends a numeric's float64 and notes when it is not exact; raw
 // (binary or text) is used to show the first inexact value.
 func (c *column) addNumeric(f float64, exact bool, raw []byte) {
+	c.Scale = max(c.Scale, numericScale(raw, c.format == pgtype.BinaryFormatCode))
 	if !exact {
 		c.Inexact++
 		if c.Example == "" {
@@ -588,4 +590,27 @@ func binaryNumericString(v []byte) string {
 	default:
 		return sign + "0." + strings.Repeat("0", -e-len(digits)) + digits
 	}
+}
+
+// numericScale returns the digits after the decimal point of a numeric value
+// as PostgreSQL prints it: its display scale (binary), or the digits after
+// the point (text).
+func numericScale(raw []byte, binaryFormat bool) int {
+	if binaryFormat {
+		if len(raw) < 8 {
+			return 0
+		}
+		return int(binary.BigEndian.Uint16(raw[6:]) & 0x3FFF)
+	}
+	if i := bytes.IndexByte(raw, '.'); i >= 0 {
+		n := 0
+		for _, b := range raw[i+1:] {
+			if b < '0' || b > '9' {
+				break
+			}
+			n++
+		}
+		return n
+	}
+	return 0
 }

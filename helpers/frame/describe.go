@@ -31,6 +31,7 @@ type ColumnSummary struct {
 	Name    string
 	Type    string // database type from a Result, else the gota type
 	Kind    Kind   // 0 when unknown (a bare DataFrame)
+	Scale   int    // numeric: digits after the decimal point its values are shown with
 	Count   int    // values present
 	Nulls   int    // SQL NULLs
 	NaNs    int    // float NaN values (missing in gota but not NULL)
@@ -59,7 +60,7 @@ func summarize(df dataframe.DataFrame, st style) Summary {
 	nrow, _ := df.Dims()
 	sum := Summary{Rows: nrow}
 	for _, c := range columns(df) {
-		cs := ColumnSummary{Name: c.Name, Type: st.typeLabel(c), Kind: st.Kinds[c.Name]}
+		cs := ColumnSummary{Name: c.Name, Type: st.typeLabel(c), Kind: st.Kinds[c.Name], Scale: st.Scales[c.Name]}
 		if cs.Kind == 0 {
 			cs.Kind = kindOfSeries(c.Type())
 		}
@@ -161,9 +162,10 @@ func top(counts map[string]int, k int) []ValueCount {
 }
 
 // statistic formats a statistic of a column in its kind: times for Timestamp
-// and Date, intervals for the spread of times, numbers to six significant
-// digits (the exact values are in the ColumnSummary).
-func (cs ColumnSummary) statistic(f float64, spread bool) string {
+// and Date, intervals for the spread of times; the minimum and maximum
+// (exact) as the column's values are shown; other numbers to six
+// significant digits (the exact values are in the ColumnSummary).
+func (cs ColumnSummary) statistic(f float64, spread, exact bool) string {
 	if math.IsNaN(f) {
 		return ""
 	}
@@ -174,11 +176,23 @@ func (cs ColumnSummary) statistic(f float64, spread bool) string {
 	if k.temporal() {
 		return formatFloat(f, k)
 	}
-	// Six significant digits are plenty in a summary: 3.88909, 1234570.
-	if r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 6, 64), 64); err == nil {
-		f = r
+	var text string
+	switch {
+	case exact && k == Numeric && !math.IsInf(f, 0) && math.Abs(f) < 1e15:
+		text = strconv.FormatFloat(f, 'f', cs.Scale, 64)
+	case exact:
+		text = formatFloat(f, Float)
+	default:
+		// Six significant digits are plenty in a summary: 3.88909, 1,234,570.
+		if r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 6, 64), 64); err == nil {
+			f = r
+		}
+		text = formatFloat(f, Float)
 	}
-	return formatFloat(f, Float)
+	if k == Integer && identifier(cs.Name) {
+		return text
+	}
+	return numfmt.Grouped(text)
 }
 
 // row returns the summary line of a column: the cells under summaryHeader.
@@ -188,8 +202,9 @@ func (cs ColumnSummary) row(maxChars int) []string {
 		out[3] += fmt.Sprintf(" (+%s NaN)", numfmt.Int(cs.NaNs))
 	}
 	if cs.Numeric {
-		out = append(out, cs.statistic(cs.Mean, false), cs.statistic(cs.Std, true), cs.statistic(cs.Min, false),
-			cs.statistic(cs.Q1, false), cs.statistic(cs.Median, false), cs.statistic(cs.Q3, false), cs.statistic(cs.Max, false), "", "")
+		out = append(out, cs.statistic(cs.Mean, false, false), cs.statistic(cs.Std, true, false), cs.statistic(cs.Min, false, true),
+			cs.statistic(cs.Q1, false, false), cs.statistic(cs.Median, false, false), cs.statistic(cs.Q3, false, false),
+			cs.statistic(cs.Max, false, true), "", "")
 		return out
 	}
 	tops := make([]string, len(cs.Top))

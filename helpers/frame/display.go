@@ -28,6 +28,8 @@ type style struct {
 	Kinds map[string]Kind
 	// Types labels columns with their database types.
 	Types map[string]string
+	// Scales are the display scales of numeric columns.
+	Scales map[string]int
 	// nulls are the SQL NULL masks of a Result, to tell NULL from NaN.
 	nulls map[string][]bool
 }
@@ -67,10 +69,14 @@ func (r *Result) Show() {
 
 func (r *Result) style() style {
 	types := make(map[string]string, len(r.Columns))
+	scales := map[string]int{}
 	for _, c := range r.Columns {
 		types[c.Name] = c.Type
+		if c.Kind == Numeric {
+			scales[c.Name] = c.Scale
+		}
 	}
-	return style{Kinds: r.Kinds(), Types: types, nulls: r.nulls, MaxRows: r.maxRows}
+	return style{Kinds: r.Kinds(), Types: types, Scales: scales, nulls: r.nulls, MaxRows: r.maxRows}
 }
 
 // Of wraps a DataFrame made in Go (filtered, joined, built by hand) as a
@@ -175,9 +181,19 @@ func (st style) cell(s col, row int) cell {
 	switch s.Type() {
 	case series.Int:
 		v, _ := e.Int()
-		return cell{text: strconv.Itoa(v)}
+		if identifier(s.Name) {
+			return cell{text: strconv.Itoa(v)}
+		}
+		return cell{text: numfmt.Grouped(strconv.Itoa(v))}
 	case series.Float:
-		return cell{text: formatFloat(e.Float(), st.Kinds[s.Name])}
+		k := st.Kinds[s.Name]
+		if scale, ok := st.Scales[s.Name]; ok && k == Numeric && !math.IsInf(e.Float(), 0) && math.Abs(e.Float()) < 1e15 {
+			return cell{text: numfmt.Grouped(strconv.FormatFloat(e.Float(), 'f', scale, 64))}
+		}
+		if k.temporal() && k != Interval {
+			return cell{text: formatFloat(e.Float(), k)}
+		}
+		return cell{text: numfmt.Grouped(formatFloat(e.Float(), k))}
 	case series.Bool:
 		v, _ := e.Bool()
 		return cell{text: strconv.FormatBool(v)}
@@ -187,6 +203,14 @@ func (st style) cell(s col, row int) cell {
 		return cell{text: v}
 	}
 	return cell{text: cut(v, st.MaxChars-1) + "…", full: cut(v, maxTooltip)}
+}
+
+// identifier reports whether an integer column names things rather than
+// counts them (id, order_id, year): its numbers are shown without thousands
+// separators.
+func identifier(name string) bool {
+	n := strings.ToLower(name)
+	return n == "id" || n == "year" || strings.HasSuffix(n, "_id") || strings.HasSuffix(n, "_year") || strings.HasSuffix(n, "_no")
 }
 
 func cut(s string, runes int) string {

@@ -3,6 +3,7 @@ package frame_test
 import (
 	"context"
 	"fmt"
+	"github.com/replicalab/replicalab/internal/numfmt"
 	"math"
 	"regexp"
 	"strconv"
@@ -129,7 +130,7 @@ func TestHTMLTableEscapesAndShowsTypes(t *testing.T) {
 		}
 	}
 	bt, _ := cellsOf(t, bare)
-	if bt[7] != "NULL" || bt[8] != "NaN" || bt[13] != "NaN" || bt[14] != "NULL" || bt[4] != strconv.FormatFloat(frame.Unix(mustTime(t, r, "at", 0)), 'f', -1, 64) {
+	if bt[7] != "NULL" || bt[8] != "NaN" || bt[13] != "NaN" || bt[14] != "NULL" || bt[4] != numfmt.Grouped(strconv.FormatFloat(frame.Unix(mustTime(t, r, "at", 0)), 'f', -1, 64)) {
 		t.Errorf("bare DataFrame: expected NULL, NaN, NaN, NULL and raw seconds; found %q", bt)
 	}
 	// With brings the times back for derived frames.

@@ -96,6 +96,10 @@ type Column struct {
 	// than 15 significant digits, or out of range); Example shows the first.
 	Inexact int
 	Example string
+	// Scale is the number of digits after the decimal point a numeric column
+	// is shown with: the most any of its values carries (PostgreSQL's display
+	// scale: 39.50 of a numeric(10,2) has two), so money reads 39.50, not 39.5.
+	Scale int
 }
 
 // oidKinds maps the built-in types this package decodes itself.

@@ -23,3 +23,13 @@ func TestCount(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestGrouped(t *testing.T) {
+	for in, want := range map[string]string{"0": "0", "999": "999", "1000": "1,000", "-1234567.50": "-1,234,567.50",
+		"123456.789": "123,456.789", "1e+21": "1e+21", "NaN": "NaN", "+Inf": "+Inf", "0.000123": "0.000123", "-100": "-100",
+		"100000": "100,000", "12345678901234567890": "12,345,678,901,234,567,890"} {
+		if got := Grouped(in); got != want {
+			t.Errorf("Grouped(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
