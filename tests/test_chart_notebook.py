@@ -33,11 +33,10 @@ def no_errors(nb):
 def test_show_sends_svg_then_png_and_save_writes_both(tmp_path):
     nb = run_cells([
         IMPORTS,
-        '%%\np, err := chart.Histogram(orders(), "total")\nif err != nil { panic(err) }\n'
-        'if err := chart.Show(p); err != nil { panic(err) }',
-        '%%\np, _ := chart.Histogram(orders(), "total")\nif err := chart.Show(p, chart.PNG()); err != nil { panic(err) }',
-        f'%%\nos.Setenv("REPLICALAB_REPO", "{tmp_path}")\np, _ := chart.Histogram(orders(), "total")\n'
-        'paths, err := chart.Save(p, "order-totals")\nfmt.Println(paths, err)',
+        '%%\nchart.Histogram(orders(), "total").Show()',
+        '%%\nchart.Histogram(orders(), "total", chart.PNG()).Show()',
+        f'%%\nos.Setenv("REPLICALAB_REPO", "{tmp_path}")\nc := chart.Histogram(orders(), "total").Save("order-totals")\n'
+        'fmt.Println(c.Files, c.Err)',
     ])
     no_errors(nb)
 
@@ -60,7 +59,7 @@ def test_show_sends_svg_then_png_and_save_writes_both(tmp_path):
 
     figures = tmp_path / "reports" / "figures"
     assert sorted(p.name for p in figures.iterdir()) == ["order-totals.png", "order-totals.svg"]
-    assert str(figures / "order-totals.png") in outputs_text(nb.cells[3])
+    assert str(figures / "order-totals.png") in outputs_text(nb.cells[3]) and "<nil>" in outputs_text(nb.cells[3])
     assert (figures / "order-totals.png").read_bytes().startswith(b"\x89PNG")
     assert "Distribution of total" in (figures / "order-totals.svg").read_text()
 
@@ -68,7 +67,7 @@ def test_show_sends_svg_then_png_and_save_writes_both(tmp_path):
 def test_every_chart_arrives_before_its_cell_ends():
     """Show waits for GoNB (gonbui.Sync): a display sent as the program exits is not lost."""
     cells = [IMPORTS] + [
-        f'%%\np, _ := chart.HistogramOf("x{i}", []float64{{1, 2, 2, 3, {i}}})\nchart.Show(p)' for i in range(12)
+        f'%%\nchart.HistogramOf("x{i}", []float64{{1, 2, 2, 3, {i}}}).Show()' for i in range(12)
     ]
     nb = run_cells(cells)
     no_errors(nb)
@@ -84,8 +83,8 @@ def test_time_counts_on_the_demo_replica(demo_replica):
         '\t"github.com/replicalab/replicalab/helpers/replica"\n)',
         '%%\nctx := context.Background()\ndb, err := replica.Open(ctx)\nif err != nil { fmt.Println(err); return }\n'
         'defer db.Close()\nberlin, _ := time.LoadLocation("Europe/Berlin")\n'
-        'p, err := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events", chart.In(berlin), chart.Every(chart.Month))\n'
-        'if err != nil { fmt.Println(err); return }\nchart.Show(p)',
+        'c := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events", chart.In(berlin), chart.Every(chart.Month))\n'
+        'if c.Err != nil { fmt.Println(c.Err); return }\nc.Show()',
     ])
     no_errors(nb)
     shown = [d for d in displays(nb.cells[1]) if "image/svg+xml" in d["data"]]

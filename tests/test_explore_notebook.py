@@ -16,20 +16,12 @@ IMPORTS = ('import ("context"; "time"; "github.com/replicalab/replicalab/helpers
 
 
 def test_overview_and_detail_in_a_notebook(demo_replica):
+    """The notebook style: no context, no connection, no error handling in the cell."""
     nb = run_cells([
         IMPORTS + '%%\n'
-        'ctx := context.Background()\n'
-        'db, err := replica.OpenWith(ctx, replica.Options{Quiet: true})\n'
-        'if err != nil { fmt.Println(err); return }\n'
-        'defer db.Close()\n'
-        'if _, err := explore.ShowTables(ctx, db, explore.OverviewOptions{}); err != nil { fmt.Println(err); return }\n'
-        'd, err := explore.Describe(ctx, db, "users", explore.DetailOptions{})\n'
-        'if err != nil { fmt.Println(err); return }\n'
-        'd.Show(nil)\n'
-        'g, err := explore.Relationships(ctx, db, explore.DiagramOptions{Schema: "public"})\n'
-        'if err != nil { fmt.Println(err); return }\n'
-        'g.Show(ctx, nil)\n'
-        'time.Sleep(0)\n'
+        'explore.ShowTables()\n'
+        'explore.ShowTable("users")\n'
+        'explore.ShowDiagram(explore.Schema("public"))\n'
     ])
     text = outputs_text(nb.cells[0])
     assert "never analyzed (row count unknown)" in text, text[:2000]  # audit_log
@@ -69,10 +61,10 @@ def test_picking_a_table_in_the_widget_shows_its_detail(demo_replica, tmp_path):
         code = (IMPORTS + '%%\n'
                 'ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)\n'
                 'defer cancel()\n'
-                'db, err := replica.OpenWith(ctx, replica.Options{Quiet: true})\n'
+                'db, err := replica.Open(ctx, replica.Quiet())\n'
                 'if err != nil { fmt.Println(err); return }\n'
                 'defer db.Close()\n'
-                'last, err := explore.Pick(ctx, db, explore.PickerOptions{Initial: "companies", Connect: time.Minute})\n'
+                'last, err := explore.Pick(ctx, db, explore.Initial("companies"), explore.Connect(time.Minute))\n'
                 'fmt.Println("picker ended on", last, err)\n')
         msg_id = kc.execute(code)
         deadline = time.monotonic() + 240
@@ -133,13 +125,8 @@ def test_picking_a_table_in_the_widget_shows_its_detail(demo_replica, tmp_path):
 def test_the_picker_gives_up_without_a_browser(demo_replica):
     nb = run_cells([
         IMPORTS + '%%\n'
-        'ctx := context.Background()\n'
-        'db, err := replica.OpenWith(ctx, replica.Options{Quiet: true})\n'
-        'if err != nil { fmt.Println(err); return }\n'
-        'defer db.Close()\n'
-        'last, err := explore.Pick(ctx, db, explore.PickerOptions{Initial: "payments", Connect: 2*time.Second})\n'
-        'fmt.Println("picker ended on", last, err)\n'
+        'fmt.Println("picker ended on", explore.ShowPicker(explore.Initial("payments"), explore.Connect(2*time.Second)))\n'
     ])
     text = outputs_text(nb.cells[0])
-    assert "picker ended on public.payments <nil>" in text, text[:2000]
+    assert "picker ended on public.payments" in text, text[:2000]
     assert "Payment attempts" in text  # the initial detail stays

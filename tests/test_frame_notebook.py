@@ -14,7 +14,7 @@ from html.parser import HTMLParser
 import nbformat
 import pytest
 
-from conftest import REPO, outputs_text, psql, run_notebook
+from conftest import REPO, outputs_text, psql, run_cells, run_notebook
 
 NOTEBOOK = REPO / "tests" / "notebooks" / "frame_load.ipynb"
 
@@ -100,3 +100,19 @@ def test_notebook_loads_shows_and_reruns_from_cache(demo_replica, cache_dir):
     assert html_of(rerun).count("&lt;script&gt;") == 20, "the same table, from the cache"
     assert query_runs(settings) == before + 1, "a re-run from the cache must not query the replica"
     assert settings["RDS_PASSWORD"] not in outputs_text(rerun) + outputs_text(fetch)
+
+
+def test_an_error_in_a_one_line_cell_stops_it_with_the_same_message(demo_replica, cache_dir):
+    """frame.SQL in a cell shows the error a program gets from frame.Load, on stderr, and stops the cell."""
+    nb = run_cells([
+        'import ("context"; "github.com/replicalab/replicalab/helpers/frame"; "github.com/replicalab/replicalab/helpers/replica")\n'
+        '%%\nctx := context.Background()\ndb, err := replica.Open(ctx, replica.Quiet())\nif err != nil { fmt.Println(err); return }\n'
+        'defer db.Close()\n_, err = frame.Load(ctx, db, "SELECT no_such_column FROM orders")\nfmt.Println(err)',
+        '%%\nframe.SQL("SELECT no_such_column FROM orders").Show()\nfmt.Println("still running?!")',
+    ], allow_errors=True)
+    program, cell = outputs_text(nb.cells[0]).strip(), outputs_text(nb.cells[1])
+    assert program.startswith("frame: ") and "no_such_column" in program, program
+    stderr = "".join(o["text"] for o in nb.cells[1].outputs if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    assert program in stderr, f"program: {program!r}\ncell: {cell!r}"
+    assert "still running?!" not in cell
+    assert any(o.get("output_type") == "error" for o in nb.cells[1].outputs), nb.cells[1].outputs

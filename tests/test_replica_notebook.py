@@ -10,22 +10,34 @@ from conftest import KERNEL, outputs_text, psql, run_cells
 
 
 def test_a_wrong_password_is_explained_and_never_displayed(demo_replica):
+    """The same clear error in both styles: returned by Connect in a program, shown by a one-line notebook cell
+    that then stops (nothing after it runs)."""
     wrong = "Wr0ng-but-Secret-Passphrase"
     nb = run_cells([
         'import ("context"; "github.com/replicalab/replicalab/helpers/replica")\n'
         '%%\n'
         f'os.Setenv("RDS_PASSWORD", "{wrong}")\n'
-        'db, err := replica.Open(context.Background())\n'
+        'ctx := context.Background()\n'
+        'db, err := replica.Open(ctx)\n'
+        'if err == nil { err = db.Connect(ctx) }\n'
         'if err != nil { fmt.Println(err); return }\n'
-        'db.Close()\n'
-        'fmt.Println("connected?!")\n'
-    ])
-    text = outputs_text(nb.cells[0])
-    assert "authentication failed" in text, text
-    assert "RDS_PASSWORD" in text, "the error should name the variable to fix"
-    shown = text.replace(f'os.Setenv("RDS_PASSWORD", "{wrong}")', "")
-    assert wrong not in shown, text
-    assert demo_replica["env"]["RDS_PASSWORD"] not in text
+        'fmt.Println("connected?!")\n',
+        f'%%\nos.Setenv("RDS_PASSWORD", "{wrong}")\n'
+        'replica.Default().Show()\n'
+        'fmt.Println("still running?!")\n',
+    ], allow_errors=True)
+    program, cell = outputs_text(nb.cells[0]), outputs_text(nb.cells[1])
+    for text in (program, cell):
+        assert "authentication failed" in text, text
+        assert "RDS_PASSWORD" in text, "the error should name the variable to fix"
+        assert wrong not in text.replace(f'os.Setenv("RDS_PASSWORD", "{wrong}")', ""), text
+        assert demo_replica["env"]["RDS_PASSWORD"] not in text
+    message = program.strip().splitlines()[-1]
+    assert message.startswith("replica: ") and message in cell, f"program: {program}\ncell: {cell}"
+    assert "still running?!" not in cell and "connected?!" not in program
+    stderr = [o for o in nb.cells[1].outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    assert any(message in o["text"] for o in stderr), nb.cells[1].outputs
+    assert any(o.get("output_type") == "error" for o in nb.cells[1].outputs), "the cell should end in error"
 
 
 def active_sleepers(settings) -> int:
@@ -40,7 +52,7 @@ def test_interrupting_a_cell_cancels_its_query_on_the_server(demo_replica):
         code = ('import ("context"; "github.com/replicalab/replicalab/helpers/replica")\n'
                 '%%\n'
                 'ctx := context.Background()\n'
-                'db, err := replica.OpenWith(ctx, replica.Options{AppName: "nb-interrupt-test", Quiet: true})\n'
+                'db, err := replica.Open(ctx, replica.AppName("nb-interrupt-test"), replica.Quiet())\n'
                 'if err != nil { fmt.Println(err); return }\n'
                 'defer db.Close()\n'
                 '_, err = db.Exec(ctx, "SELECT pg_sleep(60)")\n'
