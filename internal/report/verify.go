@@ -123,7 +123,13 @@ func verify(ctx context.Context, o ExportOptions, sources []*Source) (*Verificat
 	if err != nil {
 		return nil, fmt.Errorf("report: VERIFY reads the replica's settings: %w", err)
 	}
-	pool, err := replica.OpenWith(ctx, replica.Options{Config: cfg, Quiet: true, NoInterruptHandler: true, AppName: "replicalab report verify"})
+	pool, err := replica.Open(ctx, replica.WithConfig(cfg), replica.Quiet(), replica.NoInterruptHandler(),
+		replica.AppName("replicalab report verify"), replica.Direct())
+	if err == nil {
+		if err = pool.Connect(ctx); err != nil {
+			pool.Close()
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("report: VERIFY runs the queries again on the replica: %w", err)
 	}
