@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/numfmt"
 )
 
 // Question is one entry of the log.
@@ -400,7 +401,7 @@ func (qs List) HTML() string { return HTML(qs) }
 // String renders the questions as text, one per line: "Q2 (open, for platform team) Which ...".
 func (qs List) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s, %d open\n", plural(len(qs), "question"), len(qs.Open()))
+	fmt.Fprintf(&b, "%s, %d open\n", numfmt.Count(len(qs), "question", "questions"), len(qs.Open()))
 	for _, pass := range []bool{true, false} {
 		for _, q := range qs {
 			if q.Open() != pass {
@@ -419,13 +420,6 @@ func (qs List) String() string {
 	return b.String()
 }
 
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
-
 // HTML renders the questions as a table (open ones first), escaped.
 func HTML(qs []Question) string {
 	var b strings.Builder
@@ -435,7 +429,7 @@ func HTML(qs []Question) string {
 			open++
 		}
 	}
-	fmt.Fprintf(&b, "<p><b>%s</b>, %d open.</p><table><thead><tr><th>#</th><th>question</th><th>for</th><th>asked</th><th>prompted by</th><th>answer</th></tr></thead><tbody>", plural(len(qs), "question"), open)
+	fmt.Fprintf(&b, "<p><b>%s</b>, %d open.</p><table><thead><tr><th>#</th><th>question</th><th>for</th><th>asked</th><th>prompted by</th><th>answer</th></tr></thead><tbody>", numfmt.Count(len(qs), "question", "questions"), open)
 	for _, pass := range []bool{true, false} {
 		for _, q := range qs {
 			if q.Open() != pass {
