@@ -299,6 +299,15 @@ func (c *Config) Missing(key string, alternatives ...string) *MissingError {
 	return &MissingError{Key: key, File: c.path, Dir: c.dir, Alternatives: alternatives}
 }
 
+// Invalid is the error for key's value when a caller reads it itself and
+// finds it unusable: it names the key, where it came from and what was
+// expected (want, e.g. "a positive number"), and quotes the value unless the
+// key is secret. It is a [*CastError], like the errors of Int or Duration.
+func (c *Config) Invalid(key, want string) *CastError {
+	v, src, _ := c.Lookup(key)
+	return newCastError(key, want, v, src)
+}
+
 // Keys returns every key set in the .env file, sorted. Values are not shown.
 func (c *Config) Keys() []string {
 	keys := make([]string, 0, len(c.file))

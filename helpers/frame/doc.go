@@ -98,6 +98,26 @@
 // package needs 64-bit ints (int8 values are Go ints); it does not build on
 // 32-bit platforms.
 //
+// # Cost preview
+//
+// Before a query the cache cannot answer runs, the planner is asked what it
+// would cost: EXPLAIN (FORMAT JSON), never ANALYZE, with the query's
+// arguments, on the connection that then runs it, in one round trip. The
+// estimate (rows and cost) shows in the progress bar and the provenance
+// line. A query estimated above REPLICALAB_MAX_COST (default 10,000,000
+// planner cost units: minutes of the replica's time) or REPLICALAB_MAX_ROWS
+// (default 10,000,000 rows returned) is not run; the error gives the
+// estimate, the plan's most expensive step in plain words and the way to run
+// it anyway, for that query only: [AnyCost] (a SQL cell of the kernel:
+// %%sql --any-cost).
+//
+//	frame: query not run on the replica: the planner estimates ~5.3 trillion rows at cost 150 billion
+//	(cost 150 billion is above REPLICALAB_MAX_COST=10M; ...). Most of the work: nested loop over 5M × 1.1M rows
+//	(every pair: no join condition). Narrow it (...), or run it anyway, for this query only, with frame.AnyCost() ...
+//
+// Either setting may be off. Results read from the cache are not previewed;
+// statements EXPLAIN does not take (SHOW, ...) run without a preview.
+//
 // # Cache
 //
 // GoNB re-runs every global at every cell execution, so without a cache a

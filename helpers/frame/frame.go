@@ -56,6 +56,10 @@ type Result struct {
 	CacheFile string        // "" when not cached
 	Warnings  []string      // truncation, precision loss, cache trouble
 
+	// The planner's estimate, asked before the query ran (see [AnyCost]);
+	// zero when the result came from the cache or the statement has no plan.
+	EstimatedRows, EstimatedCost float64
+
 	nulls   map[string][]bool // SQL NULL mask of each column that has NULLs
 	maxRows int               // rows its table shows; 0: the default
 }
@@ -165,12 +169,22 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 	}
 	start := now()
 	prog := newProgress(s, time.Now())
-	cols, rows, truncated, err := fetch(ctx, q, sql, args, s, prog)
+	run, release, plan, err := preview(ctx, q, sql, args, s)
 	if err != nil {
 		return nil, err
 	}
-	names(ctx, q, cols)
+	prog.plan = plan
+	cols, rows, truncated, err := fetch(ctx, run, sql, args, s, prog)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	names(ctx, run, cols)
+	release()
 	r := &Result{Rows: rows, Truncated: truncated, Source: FromDatabase, Database: database, SQL: sql, FetchedAt: start, maxRows: s.maxRows}
+	if plan != nil {
+		r.EstimatedRows, r.EstimatedCost = plan.Rows, plan.Cost
+	}
 	if s.limit != math.MaxInt {
 		r.Limit = s.limit
 	}
@@ -447,6 +461,9 @@ func (r *Result) String() string {
 	}
 	s := fmt.Sprintf("%s from %s in %.2f s (%s rows/s) at %s", shape, r.Database, r.Elapsed.Seconds(),
 		numfmt.Int(int(rate(r.Rows, r.Elapsed))), lag)
+	if r.EstimatedCost > 0 {
+		s += fmt.Sprintf("; planner estimate ~%s rows at cost %s", numfmt.Approx(r.EstimatedRows), numfmt.Approx(r.EstimatedCost))
+	}
 	if r.CacheFile != "" {
 		s += fmt.Sprintf("; cached for %s", shortDuration(r.TTL))
 	} else {

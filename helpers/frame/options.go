@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/replicalab/replicalab/helpers/config"
+	"github.com/replicalab/replicalab/internal/cost"
 )
 
 // Defaults, each overridable by a REPLICALAB_* setting (environment, then
@@ -37,6 +38,7 @@ type options struct {
 	bernoulli     bool
 	seed          *int64
 	maxRows       int
+	anyCost       bool
 }
 
 func collect(opts []Option) options {
@@ -108,6 +110,7 @@ type settings struct {
 	ttl           time.Duration
 	useCache      bool
 	progressAfter time.Duration
+	limits        cost.Limits // the cost preview's (REPLICALAB_MAX_COST, REPLICALAB_MAX_ROWS)
 }
 
 func (o options) resolve() (settings, error) {
@@ -125,6 +128,9 @@ func (o options) resolve() (settings, error) {
 		return s, fmt.Errorf("frame: %w", err)
 	}
 	if s.ttl, err = cfg.DurationOr("REPLICALAB_CACHE_TTL", DefaultCacheTTL); err != nil {
+		return s, fmt.Errorf("frame: %w", err)
+	}
+	if s.limits, err = cost.Load(cfg); err != nil {
 		return s, fmt.Errorf("frame: %w", err)
 	}
 	if s.cacheDir == "" {

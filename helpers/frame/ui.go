@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/cost"
 	"github.com/replicalab/replicalab/internal/numfmt"
 
 	"github.com/replicalab/replicalab/internal/display"
@@ -18,6 +19,7 @@ type progress struct {
 	start time.Time
 	id    string
 	last  time.Time
+	plan  *cost.Plan // the planner's estimate, when the query had a preview
 }
 
 func newProgress(s *settings, start time.Time) *progress { return &progress{s: s, start: start} }
@@ -35,18 +37,32 @@ func (p *progress) tick(rows int) {
 		p.id = display.NewID("replicalab-frame")
 	}
 	p.last = now
-	display.Send(display.Output{ID: p.id, Kind: display.Progress, HTML: progressHTML(rows, elapsed, p.s.limit),
+	var expected float64
+	if p.plan != nil {
+		expected = p.plan.Rows
+	}
+	display.Send(display.Output{ID: p.id, Kind: display.Progress, HTML: progressHTML(rows, elapsed, p.s.limit, expected),
 		Text: fmt.Sprintf("loading: %s rows", numfmt.Int(rows))})
 }
 
-func progressHTML(rows int, elapsed time.Duration, limit int) string {
+// progressHTML draws the bar: against the planner's estimate of the rows
+// (capped by the row limit) when there is one, else an indeterminate bar.
+func progressHTML(rows int, elapsed time.Duration, limit int, expected float64) string {
 	lim := ""
 	if limit > 0 && limit < 1<<62 {
 		lim = " · limit " + numfmt.Int(limit)
+		if expected > float64(limit) {
+			expected = float64(limit)
+		}
+	}
+	bar, of := `<progress style="vertical-align:middle"></progress>`, ""
+	if expected >= 1 && float64(rows) <= expected {
+		bar = fmt.Sprintf(`<progress style="vertical-align:middle" value="%d" max="%.0f"></progress>`, rows, expected)
+		of = " of ~" + numfmt.Approx(expected)
 	}
 	return fmt.Sprintf(`<div class="replicalab-progress" style="font-family:monospace">`+
-		`<progress style="vertical-align:middle"></progress> loading: <b>%s</b> rows · %s rows/s · %.1f s%s</div>`,
-		numfmt.Int(rows), numfmt.Int(int(rate(rows, elapsed))), elapsed.Seconds(), lim)
+		`%s loading: <b>%s</b>%s rows · %s rows/s · %.1f s%s</div>`,
+		bar, numfmt.Int(rows), of, numfmt.Int(int(rate(rows, elapsed))), elapsed.Seconds(), lim)
 }
 
 // finish replaces the progress bar with the summary, or shows the summary

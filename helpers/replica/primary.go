@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/replicalab/replicalab/internal/sqltext"
 )
 
 // On a primary opened with ALLOW_PRIMARY, the role may well be allowed to
@@ -266,12 +267,12 @@ func checkStatement(sql string, status byte) string {
 	if status == 'I' {
 		return "the transaction was ended (by ROLLBACK), so nothing more runs on this connection: release it and start again"
 	}
-	stmts := splitStatements(sql)
+	stmts := sqltext.Split(sql)
 	if len(stmts) > 1 && sql != primaryBegin {
 		return fmt.Sprintf("a string holding %d statements (send them one at a time)", len(stmts))
 	}
 	for _, st := range stmts {
-		if w := leadingWords(st, 2); endsTransaction(w) {
+		if w := sqltext.LeadingWords(st, 2); endsTransaction(w) {
 			return strings.ToUpper(strings.Join(w, " ")) + " would end it (use Rollback, or release the connection)"
 		}
 	}
@@ -305,149 +306,6 @@ func cString(b []byte) string {
 		b = b[:i]
 	}
 	return string(b)
-}
-
-// leadingWords returns the first n keywords of a statement, lower-cased,
-// after comments.
-func leadingWords(st string, n int) []string {
-	var out []string
-	for _, f := range strings.Fields(stripComments(st)) {
-		w := strings.ToLower(strings.Trim(f, "();"))
-		if w == "" {
-			continue
-		}
-		out = append(out, w)
-		if len(out) == n {
-			break
-		}
-	}
-	return out
-}
-
-func stripComments(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		switch {
-		case strings.HasPrefix(s[i:], "--"):
-			j := strings.IndexByte(s[i:], '\n')
-			if j < 0 {
-				return b.String()
-			}
-			i += j
-		case strings.HasPrefix(s[i:], "/*"):
-			depth := 0
-			for i < len(s) {
-				if strings.HasPrefix(s[i:], "/*") {
-					depth++
-					i += 2
-				} else if strings.HasPrefix(s[i:], "*/") {
-					depth--
-					i += 2
-					if depth == 0 {
-						break
-					}
-				} else {
-					i++
-				}
-			}
-			b.WriteByte(' ')
-		default:
-			b.WriteByte(s[i])
-			i++
-		}
-	}
-	return b.String()
-}
-
-// splitStatements splits SQL at the semicolons PostgreSQL's lexer would
-// split it at: not inside quotes ('...', E'...' with backslashes, "..."),
-// dollar quoting ($tag$...$tag$) or comments. Empty statements are dropped.
-func splitStatements(sql string) []string {
-	var out []string
-	start := 0
-	add := func(end int) {
-		if st := strings.TrimSpace(sql[start:end]); st != "" && strings.TrimSpace(stripComments(st)) != "" {
-			out = append(out, st)
-		}
-	}
-	for i := 0; i < len(sql); {
-		c := sql[i]
-		switch {
-		case c == '\'':
-			escapes := i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e') && (i < 2 || !isIdentByte(sql[i-2]))
-			i++
-			for i < len(sql) {
-				if escapes && sql[i] == '\\' {
-					i += 2
-					continue
-				}
-				if sql[i] == '\'' {
-					if i+1 < len(sql) && sql[i+1] == '\'' {
-						i += 2
-						continue
-					}
-					break
-				}
-				i++
-			}
-			i++
-		case c == '"':
-			i++
-			for i < len(sql) && sql[i] != '"' {
-				i++
-			}
-			i++
-		case c == '$' && (i == 0 || !isIdentByte(sql[i-1])):
-			j := i + 1
-			for j < len(sql) && (isIdentByte(sql[j]) && !(sql[j] >= '0' && sql[j] <= '9' && j == i+1)) {
-				j++
-			}
-			if j < len(sql) && sql[j] == '$' {
-				tag := sql[i : j+1]
-				if k := strings.Index(sql[j+1:], tag); k >= 0 {
-					i = j + 1 + k + len(tag)
-				} else {
-					i = len(sql)
-				}
-				continue
-			}
-			i++
-		case strings.HasPrefix(sql[i:], "--"):
-			if k := strings.IndexByte(sql[i:], '\n'); k >= 0 {
-				i += k
-			} else {
-				i = len(sql)
-			}
-		case strings.HasPrefix(sql[i:], "/*"):
-			depth := 0
-			for i < len(sql) {
-				if strings.HasPrefix(sql[i:], "/*") {
-					depth++
-					i += 2
-				} else if strings.HasPrefix(sql[i:], "*/") {
-					depth--
-					i += 2
-					if depth == 0 {
-						break
-					}
-				} else {
-					i++
-				}
-			}
-		case c == ';':
-			add(i)
-			start = i + 1
-			i++
-		default:
-			i++
-		}
-	}
-	add(len(sql))
-	return out
-}
-
-func isIdentByte(c byte) bool {
-	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
 // primaryTx is the Tx that Begin returns on a primary: the guarding

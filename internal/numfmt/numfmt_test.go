@@ -33,3 +33,22 @@ func TestGrouped(t *testing.T) {
 		}
 	}
 }
+
+func TestApprox(t *testing.T) {
+	for f, want := range map[float64]string{
+		0: "0", 3000: "3,000", 9999.4: "9,999", 12_345: "12k", 999_999: "1M", 1_234_567: "1.2M", 50e6: "50M",
+		2.5e9: "2.5 billion", 2.5e13: "25 trillion", 3.14e15: "3.1e+15", -42_000: "-42k",
+	} {
+		if got := Approx(f); got != want {
+			t.Errorf("Approx(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[int64]string{0: "0 B", 812: "812 B", 4300: "4.2 kB", 13680640: "13 MB", 1610612736: "1.5 GB", -1: "?"} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
