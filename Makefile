@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook bench-merge nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -44,10 +44,11 @@ test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (sc
 test-notebooks: setup ## Notebooks and kernel conformance through a real Jupyter client on the real kernel
 	REPLICALAB_REQUIRE_PG=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
-bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, then loading vs pandas, hook vs nbstripout
+bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, then loading vs pandas, hook vs nbstripout, merges
 	REPLICALAB_REQUIRE_PG=1 $(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./...
 	scripts/bench-frame.sh
 	scripts/bench-hook.sh
+	$(MAKE) --no-print-directory bench-merge
 
 setup: go-check postgres graphviz venv kernel hooks
 
@@ -131,6 +132,13 @@ bench-frame: ## Time loading 1M rows: binary COPY vs frame (fetch, cached) vs pa
 
 bench-hook: ## Time the pre-commit hook against nbstripout on 20 notebooks of 5 MB
 	scripts/bench-hook.sh
+
+bench-merge: venv ## Time a notebook merge (replicalab driver, nbdime's, git's text merge) and merge the scenario corpus with each
+	REPLICALAB_REQUIRE_NBDIME=1 REPLICALAB_BENCH_MERGE_CORPUS=1 $(GO) test -run '^$$' -bench 'Merge' -benchtime 1x -timeout 60m ./internal/hook/
+
+nbdiff: venv ## A notebook's changes in the browser (nbdime, 127.0.0.1 only): make nbdiff NB=notebooks/x.ipynb [REF=HEAD] [REF2=main]
+	@test -n "$(NB)" || { echo "usage: make nbdiff NB=notebooks/<name>.ipynb [REF=HEAD] [REF2=<branch>]  (REF alone: against your working copy)"; exit 2; }
+	cd "$(dir $(abspath $(NB)))" && exec $(VENV)/bin/nbdiff-web $(NBDIFF_ARGS) --ip 127.0.0.1 $(or $(REF),HEAD) $(REF2) "$(notdir $(NB))"
 
 demo: go-check postgres ## Start the demo primary + read replica and write .env for it
 	$(GO) run ./scripts/demodb start

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,7 @@ var conflictEverywhere = scenario{name: "conflicts of every kind", nb: "6.0-part
 // Chromium every cell shows, markers included, with no error dialog.
 func TestConflictedNotebookOpensInJupyterLab(t *testing.T) {
 	jupyter := venvBin(t, "jupyter")
-	o := runScenario(t, "replicalab", conflictEverywhere, t.TempDir())
+	o := runScenario(t, "replicalab", conflictEverywhere, t.TempDir(), true)
 	if o.result != "conflicted" {
 		t.Fatalf("expected a conflict, found %s:\n%s", o.result, o.hookOutput)
 	}
@@ -240,4 +241,91 @@ func (s *labServer) do(t testing.TB, method, path string, body any, out any) {
 func (s *labServer) getJSON(t testing.TB, path string, out any) { s.do(t, "GET", path, nil, out) }
 func (s *labServer) postJSON(t testing.TB, path string, body, out any) {
 	s.do(t, "POST", path, body, out)
+}
+
+// TestNbdiffWebOnLoopback runs make nbdiff on a notebook changed in the
+// working copy: nbdime's web diff answers on 127.0.0.1 and on no other
+// address of the machine.
+func TestNbdiffWebOnLoopback(t *testing.T) {
+	venvBin(t, "nbdiff-web")
+	make, err := exec.LookPath("make")
+	if err != nil {
+		t.Skip("no make")
+	}
+	r := newMergeRepo(t, "replicalab", "5.0-start-simple.ipynb")
+	nb := filepath.Join(r.dir, "notebooks", "5.0-start-simple.ipynb")
+	doc, _ := decodeJSON(r.read("notebooks/5.0-start-simple.ipynb"))
+	n := &nbDoc{t: t, doc: doc}
+	n.insert(1, newCell("markdown", "A line only the working copy has."))
+	data, _ := marshalJSON(doc)
+	r.write("notebooks/5.0-start-simple.ipynb", data)
+
+	port := freeTCPPort(t)
+	cmd := exec.Command(make, "--no-print-directory", "-C", repoRoot(), "nbdiff", "NB="+nb,
+		fmt.Sprintf("NBDIFF_ARGS=--port %d --browser no-such-browser", port))
+	cmd.Env = r.env
+	var log bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	url := fmt.Sprintf("http://127.0.0.1:%d/difftool", port)
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	deadline := time.Now().Add(2 * time.Minute)
+	var page string
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				page = string(b)
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("make nbdiff never served %s: %v\n%s", url, err, log.String())
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	if !strings.Contains(page, `"remote": "notebooks/5.0-start-simple.ipynb"`) {
+		t.Errorf("the page at %s is not nbdime's diff of the notebook:\n%.1000s", url, page)
+	}
+	// What the page asks for: the diff of HEAD against the working copy.
+	req, _ := http.NewRequest("POST", fmt.Sprintf("http://127.0.0.1:%d/api/diff", port), strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	for _, c := range jar.Cookies(req.URL) {
+		if c.Name == "_xsrf" {
+			req.Header.Set("X-XSRFToken", c.Value)
+		}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "A line only the working copy has.") {
+		t.Errorf("the web diff does not show the working copy's new cell: %s\n%.1000s", resp.Status, body)
+	}
+	if !strings.Contains(log.String(), fmt.Sprintf("127.0.0.1:%d", port)) {
+		t.Errorf("make nbdiff does not print the URL to open:\n%s", log.String())
+	}
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		ipn, ok := a.(*net.IPNet)
+		if !ok || ipn.IP.IsLoopback() || ipn.IP.IsLinkLocalUnicast() {
+			continue
+		}
+		if c, err := net.DialTimeout("tcp", net.JoinHostPort(ipn.IP.String(), fmt.Sprint(port)), 2*time.Second); err == nil {
+			c.Close()
+			t.Errorf("the web diff also answers on %s", ipn.IP)
+		}
+	}
 }
