@@ -82,7 +82,14 @@ func BenchmarkMergeEngines(b *testing.B) {
 	}
 	var table strings.Builder
 	fmt.Fprintf(&table, "\n%-11s | %6s | %10s | %6s | %4s | %5s\n", "engine", "merged", "conflicted", "broken", "lost", "dirty")
-	for _, eng := range []engine{"replicalab", "nbdime", "text"} {
+	engines := []engine{"replicalab", "nbdime", "text"}
+	perScenario := map[string]map[engine]string{}
+	var names []string
+	for _, sc := range scenarios() {
+		names = append(names, sc.name)
+		perScenario[sc.name] = map[engine]string{}
+	}
+	for _, eng := range engines {
 		b.Run(string(eng), func(b *testing.B) {
 			var merged, conflicted, broken, lost, dirty int
 			for i := range b.N {
@@ -101,9 +108,11 @@ func BenchmarkMergeEngines(b *testing.B) {
 				b.StopTimer()
 				invalid := validate(b, files)
 				for _, o := range outs {
+					res := o.result
 					switch _, bad := invalid[o.file]; {
 					case bad || o.result == "broken":
 						broken++
+						res = "broken"
 					case o.result == "merged":
 						merged++
 					default:
@@ -111,12 +120,15 @@ func BenchmarkMergeEngines(b *testing.B) {
 					}
 					if len(o.lost) > 0 {
 						lost++
+						res += "+lost"
 					}
 					if o.result == "merged" {
 						if code, _ := o.repo.try(hookBin, "pre-commit", "--check", "--all"); code != 0 {
 							dirty++
+							res += "+dirty"
 						}
 					}
+					perScenario[o.name][eng] = res
 				}
 				b.StartTimer()
 			}
@@ -128,5 +140,9 @@ func BenchmarkMergeEngines(b *testing.B) {
 			fmt.Fprintf(&table, "%-11s | %6d | %10d | %6d | %4d | %5d\n", eng, merged, conflicted, broken, lost, dirty)
 		})
 	}
-	b.Log(table.String())
+	fmt.Fprintf(&table, "\n%-58s | %-16s | %-16s | %s\n", "scenario", engines[0], engines[1], engines[2])
+	for _, n := range names {
+		fmt.Fprintf(&table, "%-58s | %-16s | %-16s | %s\n", n, perScenario[n][engines[0]], perScenario[n][engines[1]], perScenario[n][engines[2]])
+	}
+	fmt.Print(table.String()) // the figures of make bench-merge
 }

@@ -175,19 +175,30 @@ func markStaleCopies(cells []any, nB, nL, nR map[string]int) int {
 	return marked
 }
 
-// anchorAfter is where to put back cell i of a side: after the result's
-// first cell equal to the nearest preceding cell of that side, or at the
-// top.
+// anchorAfter is where to put back cell i of a side: just before the
+// result's copy of the nearest following cell of that side, when it comes
+// after the copy of the nearest preceding one (which the other side may
+// have edited away), else just after that preceding copy, else at the top.
 func anchorAfter(merged []any, from []map[string]any, i int) int {
-	for j := i - 1; j >= 0; j-- {
-		k := cellKey(from[j])
+	find := func(k string) int {
 		for p, c := range merged {
 			if m, ok := c.(map[string]any); ok && cellKey(m) == k {
-				return p + 1
+				return p
 			}
 		}
+		return -1
 	}
-	return 0
+	prev, next := -1, -1
+	for j := i - 1; j >= 0 && prev < 0; j-- {
+		prev = find(cellKey(from[j]))
+	}
+	for j := i + 1; j < len(from) && next < 0; j++ {
+		next = find(cellKey(from[j]))
+	}
+	if next > prev {
+		return next
+	}
+	return prev + 1
 }
 
 func cellKey(c map[string]any) string { return typeOf(c) + "\x00" + sourceOf(c) }
