@@ -108,6 +108,29 @@ func (n *nbDoc) setSrc(i int, s string) {
 	n.cell(i)["source"] = s
 }
 
+// longest is the code cell with the most lines (at least 6).
+func (n *nbDoc) longest() int {
+	best := -1
+	for _, i := range n.of("code") {
+		if best < 0 || strings.Count(n.src(i), "\n") > strings.Count(n.src(best), "\n") {
+			best = i
+		}
+	}
+	if strings.Count(n.src(best), "\n") < 5 {
+		n.t.Fatalf("expected a code cell of at least 6 lines in the template")
+	}
+	return best
+}
+
+// line is line k of cell i (negative k counts from the end).
+func (n *nbDoc) line(i, k int) string {
+	lines := strings.Split(n.src(i), "\n")
+	if k < 0 {
+		k += len(lines)
+	}
+	return lines[k]
+}
+
 // setLine replaces line k of cell i (negative k counts from the end).
 func (n *nbDoc) setLine(i, k int, s string) {
 	lines := strings.Split(n.src(i), "\n")
@@ -196,10 +219,9 @@ func scenarios() []scenario {
 				hasSrc(t, m, "// theirs: a comment")
 			}},
 		{name: "same cell, lines far apart", nb: nb5,
-			ours: func(n *nbDoc) { n.setLine(n.code(2), 0, "%% // ours, first line") },
-			theirs: func(n *nbDoc) {
-				n.setLine(n.code(2), -1, n.src(n.code(2))[strings.LastIndex(n.src(n.code(2)), "\n")+1:]+" // theirs, last line")
-			},
+			ours:   func(n *nbDoc) { n.setLine(n.longest(), 0, n.line(n.longest(), 0)+" // ours, first line") },
+			theirs: func(n *nbDoc) { n.setLine(n.longest(), -1, n.line(n.longest(), -1)+" // theirs, last line") },
+			want:   "merged",
 			check: func(t testing.TB, b, m *nbDoc) {
 				hasSrc(t, m, "// ours, first line")
 				hasSrc(t, m, "// theirs, last line")
