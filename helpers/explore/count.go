@@ -12,6 +12,7 @@ import (
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/numfmt"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Counted is an exact row count.
@@ -87,11 +88,11 @@ func (c Counted) Show() { show(c.HTML(), c.String()) }
 // HTML renders the count, and its warning in amber.
 func (c Counted) HTML() string {
 	lines := strings.SplitN(c.String(), "\n", 2)
-	h := "<p>" + esc(lines[0]) + "</p>"
+	h := `<div ` + provenance.ExploreAttrs("count") + `><p>` + esc(lines[0]) + "</p>"
 	if c.Warning != "" {
 		h += `<p style="color:#8a6d00">⚠ ` + esc(c.Warning) + "</p>"
 	}
-	return h
+	return h + "</div>"
 }
 
 // String is "public.orders: 3,000 rows (exact; estimate ≈ 3,000)" plus the warning if any.

@@ -14,6 +14,7 @@ import (
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/numfmt"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Column describes one column from the catalog, with its profile from pg_stats.
@@ -352,7 +353,7 @@ func (d *Detail) HTML() string { return d.html(5) }
 func (d *Detail) html(nMCV int) string {
 	var b strings.Builder
 	t := d.Table
-	fmt.Fprintf(&b, `<div class="replicalab-detail"><h4>%s <small>(%s)</small></h4>`, esc(t.String()), esc(t.Kind))
+	fmt.Fprintf(&b, `<div class="replicalab-detail" `+provenance.ExploreAttrs("profile")+`><h4>%s <small>(%s)</small></h4>`, esc(t.String()), esc(t.Kind))
 	fmt.Fprintf(&b, `<p>Rows: %s · size %s`, esc(t.EstimateText()), esc(humanBytes(t.Bytes)))
 	if t.Comment != "" {
 		fmt.Fprintf(&b, ` · <i>%s</i>`, esc(t.Comment))

@@ -14,6 +14,7 @@ import (
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/numfmt"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Node is a table in a relationship diagram.
@@ -329,7 +330,7 @@ func (g *Graph) HTML() string {
 	if inferred > 0 {
 		legend += fmt.Sprintf(", %d inferred links (dashed: *_id columns without a foreign key)", inferred)
 	}
-	return fmt.Sprintf(`<div class="replicalab-erd"><p><small>%s. Arrows point from the referencing table to the referenced one; hover for columns.</small></p>`+
+	return fmt.Sprintf(`<div class="replicalab-erd" `+provenance.ExploreAttrs("diagram")+`><p><small>%s. Arrows point from the referencing table to the referenced one<span `+provenance.NotebookOnly+`>; hover for columns</span>.</small></p>`+
 		`<div style="overflow:auto; max-height:85vh; border:1px solid #ddd">%s</div></div>`, esc(legend), g.SVG())
 }
 

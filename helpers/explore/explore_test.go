@@ -104,6 +104,15 @@ func TestTablesSaysCountsAreEstimatesAndKnowsNeverAnalyzed(t *testing.T) {
 			t.Errorf("overview HTML: want %q in it", s)
 		}
 	}
+	// Exploration output is marked for reports (which move it to their appendix), and the hints meant for
+	// the analyst are marked as notebook-only (reports leave them out).
+	for _, s := range []string{`data-replicalab-kind="explore" data-replicalab-explore="overview"`,
+		`<span data-replicalab-notebook-only="true">; use explore.ExactCount for an exact count</span>`,
+		`<span data-replicalab-notebook-only="true"> Click a header to sort.</span>`} {
+		if !strings.Contains(h, s) {
+			t.Errorf("overview HTML: want %q in it", s)
+		}
+	}
 }
 
 func TestDescribeMatchesPgStatsAndMasksPersonalValues(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/numfmt"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Table is one row of the overview: a table, partitioned table, materialized view or foreign
@@ -187,15 +188,17 @@ func (ov *Overview) HTML() string {
 			never++
 		}
 	}
-	fmt.Fprintf(&b, `<div class="replicalab-overview"><p><b>%d tables</b>, %s on disk. Row counts are planner estimates `+
-		`(pg_class.reltuples), not counts; use explore.ExactCount for an exact count.`, len(ov.Tables), humanBytes(total))
+	// Marked as exploration (reports move it to their appendix); the hints for the analyst are marked
+	// notebook-only (reports leave them out).
+	fmt.Fprintf(&b, `<div class="replicalab-overview" `+provenance.ExploreAttrs("overview")+`><p><b>%d tables</b>, %s on disk. Row counts are planner estimates `+
+		`(pg_class.reltuples), not counts<span `+provenance.NotebookOnly+`>; use explore.ExactCount for an exact count</span>.`, len(ov.Tables), humanBytes(total))
 	if never > 0 {
 		fmt.Fprintf(&b, ` %d never analyzed: their row count is unknown, not zero.`, never)
 	}
 	if ov.InReplica {
 		b.WriteString(` Last analyze/vacuum times are kept per server, so on this replica they are unknown (ask the primary's owners).`)
 	}
-	b.WriteString(" Click a header to sort.</p>\n")
+	b.WriteString(`<span ` + provenance.NotebookOnly + `> Click a header to sort.</span></p>` + "\n")
 	b.WriteString(`<table class="replicalab-sortable"><thead><tr>`)
 	for _, h := range []string{"schema", "table", "kind", "rows (estimate)", "size", "last analyze", "last vacuum", "comment"} {
 		fmt.Fprintf(&b, `<th style="cursor:pointer" title="sort" onclick="%s">%s</th>`, esc(sortScript), esc(h))

@@ -13,6 +13,7 @@ import (
 	"github.com/janpfeifer/gonb/gonbui/dom"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // pickJS wires the select box to GoNB's comm channel: every change sends the chosen table's
@@ -93,7 +94,8 @@ func Pick(ctx context.Context, q Querier, opts ...Option) (string, error) {
 	defer ch.Close()
 
 	var b strings.Builder
-	fmt.Fprintf(&b, `<label>Table: <select id="%s" data-address="%s">`, esc(selectID), esc(address))
+	// The select box works only in a live notebook: reports keep the detail below it (exploration) and drop it.
+	fmt.Fprintf(&b, `<label `+provenance.ExploreAttrs("picker")+` `+provenance.NotebookOnly+`>Table: <select id="%s" data-address="%s">`, esc(selectID), esc(address))
 	for _, n := range names {
 		sel := ""
 		if n == current {

@@ -10,6 +10,7 @@ import (
 	"github.com/replicalab/replicalab/helpers/frame"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Sample is a few rows of a table, picked by TABLESAMPLE SYSTEM: a DataFrame with the table's
@@ -103,7 +104,7 @@ func (s *Sample) caption() string {
 
 // HTML renders the sample as frame shows a result: types, times as times, NULLs.
 func (s *Sample) HTML() string {
-	return `<p><small>` + esc(s.caption()) + `</small></p>` + s.Result.HTML()
+	return `<div ` + provenance.ExploreAttrs("sample") + `><p><small>` + esc(s.caption()) + `</small></p>` + s.Result.HTML() + `</div>`
 }
 
 // String renders the sample as a text table.

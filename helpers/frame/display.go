@@ -55,7 +55,7 @@ func (st style) withDefaults() style {
 // when there are many, times as times, NULL and NaN told apart in grey
 // italics, numbers right-aligned, long strings cut. Every name and value is
 // HTML-escaped.
-func (r *Result) HTML() string { return r.style().HTML(r.DataFrame) }
+func (r *Result) HTML() string { return withRecord(r.DataFrame, r.style().HTML(r.DataFrame)) }
 
 // Text renders the Result's DataFrame as an aligned text table.
 func (r *Result) Text() string { return r.style().Text(r.DataFrame) }
@@ -64,7 +64,7 @@ func (r *Result) Text() string { return r.style().Text(r.DataFrame) }
 // elsewhere.
 func (r *Result) Show() {
 	st := r.style()
-	display.Show(display.Output{Kind: display.Result, HTML: st.HTML(r.DataFrame), Text: st.Text(r.DataFrame)})
+	display.Show(display.Output{Kind: display.Result, HTML: withRecord(r.DataFrame, st.HTML(r.DataFrame)), Text: st.Text(r.DataFrame)})
 }
 
 func (r *Result) style() style {

@@ -62,6 +62,8 @@ type Result struct {
 
 	nulls   map[string][]bool // SQL NULL mask of each column that has NULLs
 	maxRows int               // rows its table shows; 0: the default
+	args    []any             // the query's arguments, for its lineage (lineage.go)
+	primary bool              // read from a primary (ALLOW_PRIMARY)
 }
 
 // Load runs sql on q (or reads the cached result of the same query on the
@@ -159,6 +161,7 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 		if !s.refresh {
 			r, note := fromCache(path, database, s)
 			if r != nil {
+				remember(r, q, args)
 				show(r, s, nil)
 				return r, nil
 			}
@@ -224,6 +227,7 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 	}
 	r.setColumns(cols)
 	r.Warnings = append(warnings, r.columnWarnings()...)
+	remember(r, q, args)
 	show(r, s, prog)
 	return r, nil
 }

@@ -229,11 +229,20 @@ func ExploreAttrs(what string) string {
 // TableAttrs marks the element wrapping a table with its record.
 func TableAttrs(rec Record) string {
 	rec.Kind = Table
+	return RecordAttrs(rec)
+}
+
+// RecordAttrs marks an element (a table's wrapper, a chart's <img>) with its record, whose Kind says
+// which it is.
+func RecordAttrs(rec Record) string {
+	if rec.Kind == "" {
+		rec.Kind = Figure
+	}
 	b, err := json.Marshal(rec)
 	if err != nil { // a Record always marshals; keep the mark valid anyway
-		b = []byte(`{"kind":"table","sources":[]}`)
+		b = []byte(`{"kind":"` + string(rec.Kind) + `","sources":[]}`)
 	}
-	return fmt.Sprintf(`%s="%s" %s="%s"`, AttrKind, Table, AttrLineage, html.EscapeString(string(b)))
+	return fmt.Sprintf(`%s="%s" %s="%s"`, AttrKind, html.EscapeString(string(rec.Kind)), AttrLineage, html.EscapeString(string(b)))
 }
 
 // ParseRecord decodes a Record from JSON (a sidecar, a metadata value or an attribute's value).

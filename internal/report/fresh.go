@@ -151,6 +151,9 @@ func computeFreshness(reads []sectionRead, banners []provenance.Read) freshness 
 		}
 	}
 	fr.header.Elsewhere = len(fr.notes)
+	for _, b := range banners { // a connection to a primary is said, whatever the reads say
+		fr.header.Primary = fr.header.Primary || b.Primary
+	}
 	return fr
 }
 

@@ -27,7 +27,7 @@ type htmlOutput struct {
 	explore bool              // the output of an exploration helper
 	reads   []provenance.Read // data reads marked by load lines
 	banners []provenance.Read // connection checks marked by replica banners
-	tables  int               // query-result tables carrying their lineage
+	tables  int               // query-result tables and charts carrying their lineage
 	notes   [][2]string       // appendix notes: key, text
 }
 
@@ -93,7 +93,17 @@ func transformHTML(h string, placeholder func(provenance.Record) string) (string
 			}
 			if js := attr(c, provenance.AttrLineage); js != "" {
 				if rec, err := provenance.ParseRecord([]byte(js)); err == nil {
-					n.InsertBefore(&xhtml.Node{Type: xhtml.RawNode, Data: placeholder(rec)}, c)
+					if rec.Kind == provenance.Figure {
+						// A chart's <img> (chart.HTML) inside other HTML: a figure, captioned below.
+						fig := &xhtml.Node{Type: xhtml.ElementNode, Data: "figure", DataAtom: atom.Figure,
+							Attr: []xhtml.Attribute{{Key: "class", Val: "figure"}}}
+						n.InsertBefore(fig, c)
+						n.RemoveChild(c)
+						fig.AppendChild(c)
+						fig.AppendChild(&xhtml.Node{Type: xhtml.RawNode, Data: placeholder(rec)})
+					} else {
+						n.InsertBefore(&xhtml.Node{Type: xhtml.RawNode, Data: placeholder(rec)}, c)
+					}
 					info.tables++
 				}
 			}

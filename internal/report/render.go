@@ -294,7 +294,12 @@ func (d *document) richOutput(o Output, info *cellInfo, srcs *[]*Source) string 
 	data := o.Data
 	if h, ok := data["text/html"]; ok {
 		out, hi := transformHTML(string(h), func(rec provenance.Record) string {
-			return d.addSource(provenance.Table, rec, "", srcs)
+			kind := provenance.Table
+			if rec.Kind == provenance.Figure {
+				kind = provenance.Figure
+				d.images++
+			}
+			return d.addSource(kind, rec, "", srcs)
 		})
 		for _, n := range hi.notes {
 			d.note(n[0], n[1])

@@ -110,6 +110,12 @@ func TestFreshnessFallsBackToBannersAndSaysNothingWhenUnknown(t *testing.T) {
 	if got := r.Provenance.String(); !strings.Contains(got, "PRIMARY") {
 		t.Errorf("primary: %q", got)
 	}
+	// A banner saying "primary" is heard even when the reads do not say it.
+	primaryBanner := strings.Replace(bannerHTML, `data-replicalab-lag="0.400"`, `data-replicalab-primary="true"`, 1)
+	r, _ = renderCells(t, "", code("", []map[string]any{display(map[string]any{"text/html": primaryBanner})}), code("", []map[string]any{figureOut("R", lineage("SELECT 1", t0, 0))}))
+	if got := r.Provenance.String(); !strings.Contains(got, "PRIMARY") {
+		t.Errorf("primary banner: %q", got)
+	}
 }
 
 func TestEveryFigureAndTableIsListedWithItsSQL(t *testing.T) {

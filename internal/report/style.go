@@ -31,6 +31,7 @@ pre.sql{font-size:.8rem;margin:.3rem 0 1rem}
 .output{margin:.8rem 0;max-width:100%}
 .output :not(pre):not(code):not(pre *){white-space:normal !important}
 .output pre{white-space:pre-wrap !important}
+.output [style*="overflow"],.output [style*="max-height"]{overflow:visible !important;max-height:none !important}
 .output div,.output p,.output pre,.output ul,.output ol,.output table,.output figure{max-width:100% !important}
 img,svg,video,canvas{max-width:100% !important;height:auto}
 figure{margin:1.2rem 0}
