@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/replicalab/replicalab/internal/display"
+	"github.com/go-gota/gota/dataframe"
 	"gonum.org/v1/plot"
+
+	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/provenance"
 )
 
 // Chart is a drawn chart: a gonum/plot Plot (adjust it as you would any,
@@ -24,9 +27,12 @@ import (
 type Chart struct {
 	*plot.Plot
 	Err   error
-	Files []string // what Save wrote
+	Files []string // what Save wrote: the PNG, the SVG and the record of where the numbers came from (JSON)
 
-	o *options // Title, PNG, SVG, Size, DPI
+	o       *options             // Title, PNG, SVG, Size, DPI
+	frame   *dataframe.DataFrame // the DataFrame drawn from, whose lineage helpers/frame keeps
+	queries []provenance.Lineage // the queries a SQL chart ran
+	name    string               // the name Save wrote it under
 }
 
 func newChart(p *plot.Plot, err error, opts []Option) *Chart {
@@ -90,6 +96,10 @@ func (c *Chart) Show() {
 		display.Stop(err)
 		return
 	}
+	if o.Metadata == nil {
+		o.Metadata = map[string]any{}
+	}
+	o.Metadata[provenance.MetadataKey] = c.record() // where the numbers came from, for exported reports
 	display.Show(o)
 }
 
@@ -105,13 +115,14 @@ func (c *Chart) HTML() string {
 		return `<div style="color:#b00020">` + html.EscapeString(err.Error()) + `</div>`
 	}
 	alt := html.EscapeString(o.Text)
+	rec := provenance.RecordAttrs(c.record())
 	if png, ok := o.Data["image/png"].([]byte); ok {
 		w, h := size(c.Plot, c.o)
-		return fmt.Sprintf(`<img alt="%s" width="%d" height="%d" src="data:image/png;base64,%s">`,
-			alt, cssPixels(w), cssPixels(h), base64.StdEncoding.EncodeToString(png))
+		return fmt.Sprintf(`<img alt="%s" width="%d" height="%d" %s src="data:image/png;base64,%s">`,
+			alt, cssPixels(w), cssPixels(h), rec, base64.StdEncoding.EncodeToString(png))
 	}
 	svg, _ := o.Data["image/svg+xml"].(string)
-	return fmt.Sprintf(`<img alt="%s" src="data:image/svg+xml;base64,%s">`, alt, base64.StdEncoding.EncodeToString([]byte(svg)))
+	return fmt.Sprintf(`<img alt="%s" %s src="data:image/svg+xml;base64,%s">`, alt, rec, base64.StdEncoding.EncodeToString([]byte(svg)))
 }
 
 // Render draws the chart as "svg" or "png" at its natural size (or Size)
@@ -175,7 +186,12 @@ func (c *Chart) save(name string) ([]string, error) {
 		}
 		paths = append(paths, path)
 	}
-	return paths, nil
+	c.name = base
+	sidecar, err := c.writeSidecar(dir, base, paths)
+	if err != nil {
+		return nil, err
+	}
+	return append(paths, sidecar), nil
 }
 
 // Of wraps a plot you drew yourself with gonum/plot, to Show, Save or Render

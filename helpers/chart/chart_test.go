@@ -510,10 +510,10 @@ func TestRenderAndSave(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(repo, "reports", "figures")
-	if len(paths) != 2 || paths[0] != filepath.Join(dir, "totals.png") || paths[1] != filepath.Join(dir, "totals.svg") {
+	if len(paths) != 3 || paths[0] != filepath.Join(dir, "totals.png") || paths[1] != filepath.Join(dir, "totals.svg") || paths[2] != filepath.Join(dir, "totals.json") {
 		t.Errorf("Save wrote %v", paths)
 	}
-	for _, path := range paths {
+	for _, path := range paths[:2] {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -530,8 +530,8 @@ func TestRenderAndSave(t *testing.T) {
 	if err := chart.Of(p).Save("totals").Err; err != nil {
 		t.Fatal(err)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
-		t.Errorf("reports/figures holds %d files after saving twice, want 2", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("reports/figures holds %d files after saving twice, want 3", len(entries))
 	}
 	for _, bad := range []string{"", "../escape", "a/b", ".hidden", `c:\x`} {
 		if err := chart.Of(p).Save(bad).Err; err == nil || !strings.Contains(err.Error(), "expected a file name") {

@@ -13,7 +13,7 @@ import (
 // and counted in the note. Options: Top.
 func Bar(df dataframe.DataFrame, col string, opts ...Option) *Chart {
 	p, err := barPlot(df, col, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // BarOf is Bar for a plain slice of categories; name labels the chart.
@@ -31,7 +31,7 @@ func BarOf(name string, values []string, opts ...Option) *Chart {
 // Options: By, Top.
 func Box(df dataframe.DataFrame, value string, opts ...Option) *Chart {
 	p, err := boxPlot(df, value, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // GroupedBar draws groups of vertical bars side by side, one group per value
@@ -46,7 +46,7 @@ func Box(df dataframe.DataFrame, value string, opts ...Option) *Chart {
 // and 7 groups the rest are gathered into "other". Options: By, Top.
 func GroupedBar(df dataframe.DataFrame, category string, values []string, opts ...Option) *Chart {
 	p, err := groupedBarPlot(df, category, values, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // Histogram draws the distribution of the numeric column col of df. NULL,
@@ -54,7 +54,7 @@ func GroupedBar(df dataframe.DataFrame, category string, values []string, opts .
 // Bins, Range.
 func Histogram(df dataframe.DataFrame, col string, opts ...Option) *Chart {
 	p, err := histogramPlot(df, col, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // HistogramOf is Histogram for a plain slice; name labels the x axis.
@@ -69,7 +69,7 @@ func HistogramOf(name string, values []float64, opts ...Option) *Chart {
 // NULL, NaN or Inf are dropped and counted. Options: By.
 func Line(df dataframe.DataFrame, x string, ys []string, opts ...Option) *Chart {
 	p, err := linePlot(df, x, ys, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // TimeSeries draws the numeric columns ys of df over the time column t, which
@@ -78,7 +78,7 @@ func Line(df dataframe.DataFrame, x string, ys []string, opts ...Option) *Chart 
 // starts or whole hours. Options: By, In.
 func TimeSeries(df dataframe.DataFrame, t string, ys []string, opts ...Option) *Chart {
 	p, err := timeSeriesPlot(df, t, ys, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // TimeSeriesOf is TimeSeries for plain slices: values[i] at times[i]; the
@@ -96,7 +96,7 @@ func TimeSeriesOf(name string, times []time.Time, values []float64, opts ...Opti
 // MaxPoints.
 func Scatter(df dataframe.DataFrame, x, y string, opts ...Option) *Chart {
 	p, err := scatterPlot(df, x, y, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // ScatterOf is Scatter for plain slices: the points (xs[i], ys[i]). Options:
@@ -114,8 +114,11 @@ func ScatterOf(xName string, xs []float64, yName string, ys []float64, opts ...O
 // query's $1, $2, ... with Args. Options: Args, Bins (default: a round width
 // giving about 30 bins), Range.
 func HistogramSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
-	p, err := histogramSQLPlot(ctx, q, query, opts...)
-	return newChart(p, err, opts)
+	rec := newRecorder(q)
+	p, err := histogramSQLPlot(ctx, rec, query, opts...)
+	c := newChart(p, err, opts)
+	c.queries = rec.lineage(ctx)
+	return c
 }
 
 // TimeCountsSQL draws how many rows fall in each calendar bucket of the one
@@ -127,8 +130,11 @@ func HistogramSQL(ctx context.Context, q Querier, query string, opts ...Option) 
 // first). NULL and ±infinity are counted and noted. Options: Args, In, Every,
 // Between.
 func TimeCountsSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
-	p, err := timeCountsSQLPlot(ctx, q, query, opts...)
-	return newChart(p, err, opts)
+	rec := newRecorder(q)
+	p, err := timeCountsSQLPlot(ctx, rec, query, opts...)
+	c := newChart(p, err, opts)
+	c.queries = rec.lineage(ctx)
+	return c
 }
 
 // TimeCounts draws how many rows fall in each calendar bucket (Every: hour,
@@ -140,7 +146,7 @@ func TimeCountsSQL(ctx context.Context, q Querier, query string, opts ...Option)
 // Options: In, Every, Between.
 func TimeCounts(df dataframe.DataFrame, col string, opts ...Option) *Chart {
 	p, err := timeCountsPlot(df, col, opts...)
-	return newChart(p, err, opts)
+	return newChart(p, err, opts).from(df)
 }
 
 // TimeCountsOf is TimeCounts for a plain slice; the zero time.Time counts as
