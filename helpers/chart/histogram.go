@@ -95,10 +95,13 @@ func drawHistogram(title, xlabel string, b bins, counts []float64, s Stats, extr
 	return finish(p, s, extra)
 }
 
+// headroomShare is the room left above the tallest bar or highest point, as a share of the axis.
+const headroomShare = 0.05
+
 // headroom leaves a little space above the tallest bar.
 func headroom(p *plot.Plot) {
 	if p.Y.Max > p.Y.Min {
-		p.Y.Max += (p.Y.Max - p.Y.Min) * 0.04
+		p.Y.Max += (p.Y.Max - p.Y.Min) * headroomShare
 	}
 }
 

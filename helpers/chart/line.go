@@ -188,6 +188,11 @@ func drawLines(title string, xc column, ss []line, ylabel string, isTime bool, o
 			p.Legend.Add(shorten(l.name, 30), thumbs...)
 		}
 	}
+	var ys [][]float64
+	for _, l := range lines {
+		ys = append(ys, l.ys)
+	}
+	valueAxis(p, ys...)
 	if isTime {
 		p.X.Tick.Marker = DateTicks{Location: o.loc}
 		p.X.Label.Text = xlabel + " (" + zoneName(o.loc, fromUnix(xlo, o.loc)) + ")"
