@@ -41,7 +41,7 @@ test-go: go-check venv postgres chromium pandoc ## Go unit and integration tests
 test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (screenshots in data/e2e/)
 	REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -v -timeout 20m ./tests/e2e/
 
-test-notebooks: setup ## Notebooks and kernel conformance through a real Jupyter client on the real kernel
+test-notebooks: setup chromium pandoc ## Notebooks and kernel conformance through a real Jupyter client on the real kernel
 	REPLICALAB_REQUIRE_PG=1 $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) tests
 
 bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, then loading vs pandas, hook vs nbstripout, merges

@@ -3,6 +3,7 @@ figures."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 
 from conftest import outputs_text, psql, run_cells
@@ -57,8 +58,12 @@ def test_show_sends_svg_then_png_and_save_writes_both(tmp_path):
     assert png[0]["metadata"]["image/png"] == {"width": 720, "height": 432}
     assert (width, height) == (1440, 864)
 
+    # Show sends where the chart's numbers came from (a DataFrame made in Go: no query) for reports.
+    record = json.loads(svg[0]["metadata"]["replicalab"])
+    assert record["kind"] == "figure" and record["title"] == "Distribution of total" and record["sources"] == [], record
+
     figures = tmp_path / "reports" / "figures"
-    assert sorted(p.name for p in figures.iterdir()) == ["order-totals.png", "order-totals.svg"]
+    assert sorted(p.name for p in figures.iterdir()) == ["order-totals.json", "order-totals.png", "order-totals.svg"]
     assert str(figures / "order-totals.png") in outputs_text(nb.cells[3]) and "<nil>" in outputs_text(nb.cells[3])
     assert (figures / "order-totals.png").read_bytes().startswith(b"\x89PNG")
     assert "Distribution of total" in (figures / "order-totals.svg").read_text()

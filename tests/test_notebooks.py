@@ -1,6 +1,7 @@
 """Notebook templates run top to bottom on the real kernel against a real demo read replica."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -124,7 +125,7 @@ def figures(tmp_path):
     whatever was there before."""
     backup = tmp_path / "figures-backup"
     backup.mkdir()
-    names = [f"{n}.{ext}" for n in SAVED_FIGURES for ext in ("png", "svg")]
+    names = [f"{n}.{ext}" for n in SAVED_FIGURES for ext in ("png", "svg", "json")]
     existed = {n for n in names if (FIGURES / n).exists()}
     for n in existed:
         shutil.copy2(FIGURES / n, backup / n)
@@ -300,14 +301,21 @@ No: refunded orders are excluded from revenue.
 
 
 def export(nb, tmp_path, name: str, log) -> str:
-    """Exports an executed notebook with the report command, as `make report` does; returns the HTML."""
+    """Exports an executed notebook with the report command, as `make report` does, with its PDF and .docx,
+    and checks it in Chromium (--check: nothing wider than the page on screen, A4 or Letter; one freshness
+    statement; every figure and table with its query in the appendix); returns the HTML."""
     executed = tmp_path / name
     nbformat.write(nb, executed)
     out = tmp_path / (executed.stem + ".html")
-    proc = subprocess.run(["go", "run", "./scripts/report", "--out", str(out), "--questions", str(log), str(executed)],
-                          cwd=REPO, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return out.read_text()
+    proc = subprocess.run(["go", "run", "./scripts/report", "--check", "--pdf", "--docx", "--out", str(out),
+                           "--questions", str(log), str(executed)], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 overflowing" in proc.stdout and "1 statement in the header" in proc.stdout, proc.stdout
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
+    assert out.with_suffix(".docx").read_bytes().startswith(b"PK")
+    html = out.read_text()
+    assert html.count('class="freshness"') == 1 and "Data read" not in html, "one freshness statement, in the header"
+    return html
 
 
 def test_partial_results_charts_tables_and_a_clean_report(demo_replica, sandbox, figures, tmp_path):
@@ -332,12 +340,21 @@ def test_partial_results_charts_tables_and_a_clean_report(demo_replica, sandbox,
     top = psql(settings, f"SELECT o.currency {real} GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")
     assert titles[2].startswith(f"Order totals in {top}, up to the 95th percentile"), titles
     for name in SAVED_FIGURES:
-        for ext in ("png", "svg"):
+        for ext in ("png", "svg", "json"):
             f = figures / f"{name}.{ext}"
             assert f.exists() and f.stat().st_mtime >= started - 1, f"{f} was not saved for the report"
+        # Beside each figure, where its numbers came from: the query, its arguments, rows, time and lag.
+        record = json.loads((figures / f"{name}.json").read_text())
+        assert record["kind"] == "figure" and record["name"] == name and record["sources"], record
+        for source in record["sources"]:
+            assert "is_test" in source["sql"] and source["rows"] > 0 and "fetched_at" in source, source
+            assert "lag_seconds" in source and source["numbers"]["total"] == source["rows"], source
 
     html = export(nb, tmp_path, "6.0-partial-results.ipynb", sandbox["log"])
     assert html.count('src="data:image/') >= 3, "the three charts should be embedded"
+    appendix = html[html.index('id="sources"'):]
+    for figure in ("Figure 1", "Figure 2", "Figure 3"):
+        assert f'id="source-{figure.lower().replace(" ", "-")}"' in appendix, f"{figure} is not traced in the appendix"
     assert "func load(" not in html and "import (" not in html, "hidden set-up code reached the report"
     assert "WHERE o.deleted_at IS NULL AND NOT buyer.is_test" in html, "the appendix should show the query"
     assert "Caveats" in html and "What we see so far" in html

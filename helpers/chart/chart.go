@@ -2,6 +2,7 @@ package chart
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -99,7 +100,11 @@ func (c *Chart) Show() {
 	if o.Metadata == nil {
 		o.Metadata = map[string]any{}
 	}
-	o.Metadata[provenance.MetadataKey] = c.record() // where the numbers came from, for exported reports
+	// Where the numbers came from, for exported reports: as JSON text (GoNB sends metadata with gob,
+	// which knows no Record).
+	if rec, err := json.Marshal(c.record()); err == nil {
+		o.Metadata[provenance.MetadataKey] = string(rec)
+	}
 	display.Show(o)
 }
 

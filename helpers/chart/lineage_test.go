@@ -53,11 +53,11 @@ func shown(t *testing.T, c *chart.Chart) provenance.Record {
 	if len(outs) != 1 {
 		t.Fatalf("Show sent %d outputs", len(outs))
 	}
-	data, err := json.Marshal(outs[0].Metadata[provenance.MetadataKey])
-	if err != nil {
-		t.Fatal(err)
+	text, ok := outs[0].Metadata[provenance.MetadataKey].(string)
+	if !ok {
+		t.Fatalf("the record in the display's metadata is not JSON text: %#v", outs[0].Metadata[provenance.MetadataKey])
 	}
-	r, err := provenance.ParseRecord(data)
+	r, err := provenance.ParseRecord([]byte(text))
 	if err != nil {
 		t.Fatalf("no record in the display's metadata %v: %v", outs[0].Metadata, err)
 	}

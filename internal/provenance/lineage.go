@@ -185,7 +185,8 @@ type Record struct {
 	Sources []Lineage `json:"sources"`         // the queries the numbers came from; none for data not read from a database
 }
 
-// MetadataKey is the key of a Record in a display_data output's metadata.
+// MetadataKey is the key of a Record in a display_data output's metadata: its JSON, as a string (GoNB
+// sends metadata with gob, which knows only plain values) or as an object.
 const MetadataKey = "replicalab"
 
 // AttrLineage carries a Record, as JSON, on the element that wraps a table.
@@ -245,8 +246,13 @@ func RecordAttrs(rec Record) string {
 	return fmt.Sprintf(`%s="%s" %s="%s"`, AttrKind, html.EscapeString(string(rec.Kind)), AttrLineage, html.EscapeString(string(b)))
 }
 
-// ParseRecord decodes a Record from JSON (a sidecar, a metadata value or an attribute's value).
+// ParseRecord decodes a Record from JSON (a sidecar, a metadata value or an attribute's value); a JSON
+// string holding the record's JSON is read too.
 func ParseRecord(data []byte) (Record, error) {
+	var inner string
+	if t := strings.TrimSpace(string(data)); strings.HasPrefix(t, `"`) && json.Unmarshal([]byte(t), &inner) == nil {
+		data = []byte(inner)
+	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
 		return Record{}, fmt.Errorf("provenance: expected a lineage record (JSON), found %d bytes that do not parse: %w", len(data), err)

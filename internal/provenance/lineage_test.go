@@ -157,3 +157,13 @@ func TestSummaryOfALargeResultKeepsSumsAndCategoryCounts(t *testing.T) {
 		t.Errorf("small shift: %v", d)
 	}
 }
+
+func TestParseRecordReadsJSONText(t *testing.T) {
+	b, _ := json.Marshal(Record{Kind: Figure, Title: "T"})
+	quoted, _ := json.Marshal(string(b))
+	for _, in := range [][]byte{b, quoted} {
+		if r, err := ParseRecord(in); err != nil || r.Title != "T" {
+			t.Errorf("ParseRecord(%s) = %+v, %v", in, r, err)
+		}
+	}
+}
