@@ -40,6 +40,8 @@ func TestOwnCluster(t *testing.T) {
 	t.Run("multi-host standby", func(t *testing.T) { testMultiHost(t, c) })
 	t.Run("replica stopped mid-session", func(t *testing.T) { testReplicaStopped(t, c) })
 	t.Run("lag", func(t *testing.T) { testLag(t, c) })
+	t.Run("lag under workloads", func(t *testing.T) { testLagWorkloads(t, c) })
+	t.Run("lag without a primary", func(t *testing.T) { testLagUnknown(t, c) })
 	t.Run("recovery conflict", func(t *testing.T) { testRecoveryConflict(t, c) })
 }
 

@@ -126,6 +126,25 @@
 // server) are beyond a client's reach: do not install such extensions for
 // the role used here.
 //
+// # How fresh the data is
+//
+// [Pool.Lag] (and the banner, and every load of helpers/frame) says how far the replica's data is behind
+// its primary: how long ago the primary was where the replica now is — what the primary itself reports
+// as pg_stat_replication.replay_lag, measured from the replica alone. It compares the WAL the replica
+// received with the WAL it replayed over a short window (a few milliseconds on a healthy replica, at most
+// 3 s when it is catching up), so it is 0 on an idle primary however old its last commit, and stays true
+// during VACUUM, bulk loads and long transactions, which write WAL for a long time without committing.
+// Lag.Error bounds it (half the interval between two readings when measured; a range when the replica is
+// further behind than the window and the lag is extrapolated from the WAL rate); Lag.How says which, and
+// why a lag is unknown (a replica not streaming from a primary). See [Lag] for the method and its error.
+//
+// # Scans that start at the first page
+//
+// Every session turns synchronize_seqscans off, so a sequential scan starts at the table's first page
+// rather than where another scan of the same table happens to be: a query cut at a row limit (helpers/frame)
+// returns the same rows each time while the table and the plan stay the same. It changes nothing for other
+// sessions. A DATABASE_URL parameter synchronize_seqscans=on keeps the server's behaviour.
+//
 // # Timeouts, TLS, interrupts
 //
 // statement_timeout, lock_timeout and idle_in_transaction_session_timeout

@@ -517,39 +517,7 @@ type Info struct {
 // Target returns "user@host:port/database".
 func (i Info) Target() string { return fmt.Sprintf("%s@%s/%s", i.User, i.Host, i.Database) }
 
-// Lag says how far a replica's replay is behind.
-//
-// A replica that has replayed all the WAL it received is caught up: its lag
-// is zero even if its last replayed commit is old (the primary may simply be
-// idle). Otherwise the lag is the age of the last replayed commit, which is
-// how long ago the data it shows was current.
-type Lag struct {
-	Delay      time.Duration // 0 when caught up
-	Bytes      int64         // WAL received but not yet replayed
-	CaughtUp   bool
-	Known      bool      // false when the replica replayed no commit yet and is not caught up
-	LastReplay time.Time // commit time of the last replayed transaction; zero if none
-	Receiver   string    // WAL receiver status, "streaming" normally; "" when hidden (needs pg_read_all_stats)
-}
-
-// String returns e.g. "lag 0.4 s" or "lag unknown".
-func (l Lag) String() string {
-	if !l.Known {
-		return "lag unknown"
-	}
-	s := fmt.Sprintf("lag %.1f s", l.Delay.Seconds())
-	if l.Bytes > 0 {
-		s += fmt.Sprintf(" (%d kB to replay)", (l.Bytes+1023)/1024)
-	}
-	return s
-}
-
-const inspectSQL = `SELECT pg_is_in_recovery(), current_user::text, current_database()::text,
-  COALESCE(pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn(), false),
-  COALESCE(GREATEST(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0), 0)::bigint,
-  pg_last_xact_replay_timestamp(),
-  GREATEST(EXTRACT(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 0)::float8,
-  (SELECT status FROM pg_stat_wal_receiver LIMIT 1)`
+const inspectSQL = `SELECT pg_is_in_recovery(), current_user::text, current_database()::text`
 
 func (p *Pool) inspect(ctx context.Context, pool *pgxpool.Pool) (Info, error) {
 	ctx, cancel := p.verifyDeadline(ctx)
@@ -557,13 +525,7 @@ func (p *Pool) inspect(ctx context.Context, pool *pgxpool.Pool) (Info, error) {
 	var info Info
 	err := pool.AcquireFunc(ctx, func(c *pgxpool.Conn) error {
 		pg := c.Conn().PgConn()
-		var (
-			last     *time.Time
-			age      *float64
-			receiver *string
-		)
-		err := c.QueryRow(ctx, inspectSQL).Scan(&info.InRecovery, &info.User, &info.Database,
-			&info.Lag.CaughtUp, &info.Lag.Bytes, &last, &age, &receiver)
+		err := c.QueryRow(ctx, inspectSQL).Scan(&info.InRecovery, &info.User, &info.Database)
 		if err != nil {
 			return err
 		}
@@ -577,21 +539,12 @@ func (p *Pool) inspect(ctx context.Context, pool *pgxpool.Pool) (Info, error) {
 				info.Host = host
 			}
 		}
-		if last != nil {
-			info.Lag.LastReplay = *last
+		if !info.InRecovery {
+			info.Lag = Lag{How: LagNotReplica}
+			return nil
 		}
-		if receiver != nil {
-			info.Lag.Receiver = *receiver
-		}
-		switch {
-		case !info.InRecovery:
-			info.Lag.Known = false
-		case info.Lag.CaughtUp:
-			info.Lag.Known = true
-		case age != nil:
-			info.Lag.Known, info.Lag.Delay = true, time.Duration(*age*float64(time.Second))
-		}
-		return nil
+		info.Lag, err = measureLag(ctx, c)
+		return err
 	})
 	return info, err
 }

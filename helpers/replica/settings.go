@@ -311,6 +311,10 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 		rp[p.param] = strconv.FormatInt(d.Milliseconds(), 10)
 	}
 	rp["default_transaction_read_only"] = "on"
+	// Scans start at a table's first page, so a load cut at a row limit returns the same rows each time.
+	if _, ok := rp["synchronize_seqscans"]; !ok {
+		rp["synchronize_seqscans"] = "off"
+	}
 
 	maxConns, err := cfg.IntOr(KeyMaxConns, DefaultMaxConns)
 	if err != nil {

@@ -121,8 +121,8 @@ type ServerStatus struct {
 	ReceiveLSN, ReplayLSN string
 	// LagBytes is the primary's current WAL position minus what the replica replayed.
 	LagBytes int64
-	// LagSeconds is 0 when everything received is replayed; otherwise the age of the last replayed
-	// transaction (an idle primary therefore reads 0, not the time since its last write).
+	// LagSeconds is how far behind the replica's data is, as the primary measures it
+	// (pg_stat_replication.replay_lag: 0 when idle and caught up).
 	LagSeconds float64
 }
 
@@ -133,6 +133,7 @@ type ReplicationStatus struct {
 	SentLSN         string
 	ReplayLSN       string
 	SyncState       string
+	ReplayLag       *float64 // seconds; nil when caught up and idle
 }
 
 // DatabaseSize is the size of one database on the primary.
@@ -175,6 +176,11 @@ func (c *Cluster) Status(ctx context.Context) (*Status, error) {
 				ss.Error = err.Error()
 			}
 		}
+		for _, r := range st.Replication {
+			if i > 0 && r.ApplicationName == s.Name && r.ReplayLag != nil {
+				ss.LagSeconds = *r.ReplayLag
+			}
+		}
 		if i > 0 && ss.Running && primaryLSN != nil && ss.ReplayLSN != "" {
 			p, err1 := ParseLSN(*primaryLSN)
 			r, err2 := ParseLSN(ss.ReplayLSN)
@@ -210,10 +216,7 @@ func (c *Cluster) queryServer(ctx context.Context, s server, ss *ServerStatus, s
 		return nil
 	}
 	var receive, replay *string
-	var lag *float64
-	err = conn.QueryRow(ctx, `SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,
-		CASE WHEN pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()
-		     THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 ELSE 0 END`).Scan(&receive, &replay, &lag)
+	err = conn.QueryRow(ctx, `SELECT pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text`).Scan(&receive, &replay)
 	if err != nil {
 		return err
 	}
@@ -223,15 +226,13 @@ func (c *Cluster) queryServer(ctx context.Context, s server, ss *ServerStatus, s
 	if replay != nil {
 		ss.ReplayLSN = *replay
 	}
-	if lag != nil && *lag > 0 {
-		ss.LagSeconds = *lag
-	}
 	return nil
 }
 
 func (c *Cluster) queryPrimary(ctx context.Context, conn *pgx.Conn, st *Status) error {
 	rows, err := conn.Query(ctx, `SELECT coalesce(application_name, ''), coalesce(state, ''), coalesce(sent_lsn::text, ''),
-		coalesce(replay_lsn::text, ''), coalesce(sync_state, '') FROM pg_stat_replication ORDER BY application_name`)
+		coalesce(replay_lsn::text, ''), coalesce(sync_state, ''), extract(epoch FROM replay_lag)::float8
+		FROM pg_stat_replication ORDER BY application_name`)
 	if err != nil {
 		return err
 	}

@@ -147,20 +147,19 @@ func (c *Cluster) appConn(ctx context.Context, primary server) (*pgx.Conn, error
 }
 
 // lagLine measures the first replica's lag: bytes between the primary's WAL position and the
-// replica's replay position; seconds only while received WAL awaits replay.
+// replica's replay position, and the primary's own replay_lag (0 when caught up and idle).
 func (c *Cluster) lagLine(ctx context.Context, primary, replica *pgx.Conn, stats *TrafficStats) string {
 	if replica == nil {
 		return "replica unreachable"
 	}
 	var current string
-	if err := primary.QueryRow(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&current); err != nil {
+	var secs *float64
+	if err := primary.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text,
+		(SELECT extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication ORDER BY application_name LIMIT 1)`).Scan(&current, &secs); err != nil {
 		return "primary unreachable"
 	}
 	var replay *string
-	var secs *float64
-	if err := replica.QueryRow(ctx, `SELECT pg_last_wal_replay_lsn()::text,
-		CASE WHEN pg_last_wal_receive_lsn() IS DISTINCT FROM pg_last_wal_replay_lsn()
-		     THEN extract(epoch FROM now() - pg_last_xact_replay_timestamp())::float8 ELSE 0 END`).Scan(&replay, &secs); err != nil || replay == nil {
+	if err := replica.QueryRow(ctx, `SELECT pg_last_wal_replay_lsn()::text`).Scan(&replay); err != nil || replay == nil {
 		return "replica unreachable"
 	}
 	p, err1 := ParseLSN(current)
