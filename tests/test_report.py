@@ -2,6 +2,7 @@
 outputs and the data's freshness, and the .ipynb is left as it was."""
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 
@@ -84,3 +85,68 @@ def test_report_bad_param_names_it_and_its_type_and_writes_nothing(tmp_path):
     assert 'found "last-monday"' in proc.stderr and "nothing was written" in proc.stderr
     assert "executing" not in proc.stdout, "the notebook ran before the values were checked"
     assert not out.exists()
+
+
+WIDE_LOG = """# Questions log
+
+## Q1: Are orders of test accounts (is_test on either company) excluded everywhere, including refunds and payments?
+
+- **For:** platform team
+- **Asked:** 2026-11-20
+- **Status:** open
+- **Prompted by:**
+
+  ```sql
+  SELECT o.id, o.status::text AS status, o.currency, o.total, o.placed_at, buyer.name AS buyer_company_name, seller.name AS seller_company_name
+  FROM orders AS o JOIN companies AS buyer ON buyer.id = o.buyer_company_id JOIN suppliers AS s ON s.id = o.supplier_id
+  WHERE o.deleted_at IS NULL AND NOT buyer.is_test
+  ```
+
+## Q2: Are refunds counted in revenue?
+
+- **For:** finance
+- **Asked:** 2026-11-20
+- **Status:** open
+
+## Q3: are refunds counted in revenue
+
+- **For:** finance
+- **Asked:** 2026-11-22
+- **Status:** open
+"""
+
+
+def test_report_of_wide_tables_fits_the_page_and_traces_every_figure(demo_replica, tmp_path):
+    """tests/notebooks/report_wide.ipynb — a 13-column table's profile, a 10-column describe, a 9-column result,
+    the questions table, two charts — run with a parameter and exported to HTML, PDF and .docx, then measured in
+    Chromium at 1200 px, A4 and Letter."""
+    nb = REPO / "tests" / "notebooks" / "report_wide.ipynb"
+    log = tmp_path / "questions.md"
+    log.write_text(WIDE_LOG)
+    out = tmp_path / "wide.html"
+    env = dict(os.environ, REPLICALAB_CACHE_DIR=str(tmp_path / "cache"), REPLICALAB_QUESTIONS=str(log))
+    figures = [REPO / "reports" / "figures" / f"wide-orders-per-{n}.{ext}" for n in ("month", "status") for ext in ("png", "svg", "json")]
+    try:
+        proc = subprocess.run(["go", "run", "./scripts/report", "--params", "currency=USD", "--check", "--pdf", "--docx",
+                               "--questions", str(log), "--out", str(out), str(nb)],
+                              cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+    finally:
+        for f in figures:
+            f.unlink(missing_ok=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for view in ("screen 1200 px", "A4", "Letter"):
+        line = next(l for l in proc.stdout.splitlines() if l.startswith(view))
+        assert line.endswith(" 0 overflowing"), line
+    assert "1 statement in the header, 0 section notes, 0 stray lines; 4 of 4 figures and tables with their SQL" in proc.stdout, proc.stdout
+    html = out.read_text()
+    assert '<dt>Parameters</dt><dd class="parameters">currency = USD</dd>' in html
+    assert 'class="wide' in html, "the wide tables are not laid out as such"
+    body, appendix = html.split('<section class="appendix">', 1)
+    assert "public.parts" in body, "the profile tagged keep-explore left the body"
+    assert "11 tables" in appendix and "11 tables" not in body, "the overview should be in the appendix"
+    assert "ExactCount" not in html and "Click a header" not in html
+    assert "2 questions, 2 open; 1 repeated entry left out (Q3 repeats Q2)." in appendix
+    assert out.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
+    assert out.with_suffix(".docx").stat().st_size > 10_000
+    settings = demo_replica["env"]
+    assert settings["RDS_PASSWORD"] not in html and f"{settings['RDS_USERNAME']}@" not in html

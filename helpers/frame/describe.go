@@ -24,6 +24,8 @@ import (
 type Summary struct {
 	Rows    int
 	Columns []ColumnSummary
+
+	of dataframe.DataFrame // what was summarised: its lineage goes with the table (lineage.go)
 }
 
 // ColumnSummary describes one column. Count excludes missing values.
@@ -54,7 +56,11 @@ const topValues = 3
 
 // Summary summarizes every column of the Result, like pandas' describe, with
 // NULLs told apart from NaNs and times shown as times.
-func (r *Result) Summary() Summary { return summarize(r.DataFrame, r.style()) }
+func (r *Result) Summary() Summary {
+	s := summarize(r.DataFrame, r.style())
+	s.of = r.DataFrame
+	return s
+}
 
 func summarize(df dataframe.DataFrame, st style) Summary {
 	nrow, _ := df.Dims()
@@ -222,7 +228,9 @@ var summaryHeader = []string{"column", "type", "count", "nulls", "mean", "std", 
 
 // HTML renders the summary as a table, one row per column; every name and
 // value is HTML-escaped.
-func (s Summary) HTML() string {
+func (s Summary) HTML() string { return withRecord(s.of, s.table()) }
+
+func (s Summary) table() string {
 	var b strings.Builder
 	b.WriteString(`<table class="replicalab-summary" style="border-collapse:collapse;font-size:12px">`)
 	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">summary of %s rows × %d columns</caption><thead><tr>`, numfmt.Int(s.Rows), len(s.Columns))

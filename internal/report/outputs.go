@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -14,12 +15,14 @@ import (
 // Table layouts: a table with at least wideColumns columns is set in a smaller type; one with more than
 // stackColumns is shown as one block per row, each value beside its column's name, since no page is wide
 // enough for it. Cells wrap between words; when the longest words of the columns would not fit side by
-// side on the narrowest page (A4's text width), the values may break inside words too ("tight"), and when
-// even the headers' longest words would not, the headers as well ("tighter").
+// side, the values may break inside words too ("tight": on paper and narrow screens only when they fit a
+// 1200-pixel screen, "tight-print"), and when even the headers' longest words would not, the headers as
+// well ("tighter"). Numbers never break: text cells give way first.
 const (
 	wideColumns  = 7
 	stackColumns = 14
 	narrowestPx  = 700.0 // A4's text width, less a little
+	screenPx     = 900.0 // the text column on a 1200-pixel screen, less a little
 )
 
 // htmlOutput is what one text/html output holds besides its content.
@@ -301,7 +304,21 @@ func fitWords(t *xhtml.Node, rs []*xhtml.Node, ncol int, fontPx, padPx float64) 
 	switch {
 	case width(head) > narrowestPx:
 		addClass(t, "tighter")
-	case width(all) > narrowestPx:
+	case width(all) > screenPx:
 		addClass(t, "tight")
+	case width(all) > narrowestPx:
+		addClass(t, "tight-print")
+	default:
+		return
+	}
+	for _, r := range rs {
+		for _, c := range cells(r) {
+			if c.DataAtom == atom.Td && numberCell.MatchString(textOf(c)) {
+				addClass(c, "n")
+			}
+		}
 	}
 }
+
+// numberCell is a cell holding one number as tables print them: 1,234.50, -3, 12.5%, 1e-9.
+var numberCell = regexp.MustCompile(`^[-+−]?[\d.,  _]*\d(e[-+]?\d+)?\s?%?$`)

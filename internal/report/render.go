@@ -547,8 +547,36 @@ func (d *document) writeTOC(doc *bytes.Buffer, appendix, sources, explore, quest
 		return
 	}
 	doc.WriteString("<nav class=\"toc\"><h2>Contents</h2>\n<ol>\n")
+	inL2, inUL := false, false // level-3 entries are a list nested in their level-2 entry
 	for _, h := range entries {
-		fmt.Fprintf(doc, "<li class=\"l%d\"><a href=\"#%s\">%s</a></li>\n", h.level, html.EscapeString(h.id), html.EscapeString(h.text))
+		link := fmt.Sprintf("<a href=\"#%s\">%s</a>", html.EscapeString(h.id), html.EscapeString(h.text))
+		if h.level == 2 {
+			if inUL {
+				doc.WriteString("</ul>")
+				inUL = false
+			}
+			if inL2 {
+				doc.WriteString("</li>\n")
+			}
+			doc.WriteString("<li>" + link)
+			inL2 = true
+			continue
+		}
+		if !inL2 {
+			doc.WriteString("<li>")
+			inL2 = true
+		}
+		if !inUL {
+			doc.WriteString("<ul>\n")
+			inUL = true
+		}
+		doc.WriteString("<li>" + link + "</li>\n")
+	}
+	if inUL {
+		doc.WriteString("</ul>")
+	}
+	if inL2 {
+		doc.WriteString("</li>\n")
 	}
 	doc.WriteString("</ol>\n</nav>\n")
 }

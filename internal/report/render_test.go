@@ -214,9 +214,14 @@ func TestWideTablesAreLaidOutToFit(t *testing.T) {
 	}
 	// Whole words when they fit the narrowest page; breaks inside long values only when they do not.
 	_, h = renderCells(t, "", code("", []map[string]any{display(map[string]any{"text/html": `<table><tr><th>a</th><th>b</th></tr><tr><td>1</td><td>x</td></tr></table>` +
-		`<table><tr><th>a</th><th>b</th></tr><tr><td>` + strings.Repeat("x", 90) + `</td><td>y</td></tr></table>`})}))
-	if tables := regexp.MustCompile(`<table[^>]*>`).FindAllString(h, -1); len(tables) != 2 || tables[0] != "<table>" || tables[1] != `<table class="tight">` {
+		`<table><tr><th>a</th><th>b</th></tr><tr><td>` + strings.Repeat("x", 90) + `</td><td>1,234.50</td></tr></table>` +
+		`<table><tr><th>a</th><th>b</th></tr><tr><td>` + strings.Repeat("x", 120) + `</td><td>y</td></tr></table>`})}))
+	if tables := regexp.MustCompile(`<table[^>]*>`).FindAllString(h, -1); len(tables) != 3 || tables[0] != "<table>" ||
+		tables[1] != `<table class="tight-print">` || tables[2] != `<table class="tight">` {
 		t.Errorf("word fitting: %q", tables)
+	}
+	if !strings.Contains(h, `<td class="n">1,234.50</td>`) {
+		t.Errorf("a number in a tight table may break")
 	}
 }
 

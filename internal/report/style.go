@@ -21,7 +21,7 @@ dl.meta dd,dl.facts dd{margin:0;min-width:0;overflow-wrap:anywhere}
 nav.toc{background:var(--code);border:1px solid var(--line);border-radius:6px;padding:.6rem 1.2rem;margin-bottom:2rem}
 nav.toc h2{font-size:1rem;border:0;margin:.3rem 0}
 nav.toc ol{margin:0;padding-left:1.2rem}
-nav.toc li.l3{margin-left:1.2rem;list-style:circle}
+nav.toc ul{margin:0;padding-left:1.2rem;list-style:circle}
 a{color:var(--accent)}
 pre{background:var(--code);border:1px solid var(--line);border-radius:6px;padding:.7rem .9rem;font-size:.85rem;line-height:1.4;
   white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%}
@@ -43,6 +43,9 @@ table{border-collapse:collapse;max-width:100%}
 .output table,.md table{font-size:.88rem;margin:.6rem 0}
 th,td{white-space:normal !important;overflow-wrap:break-word;vertical-align:top}
 table.tight td,table.tighter th,table.tighter td,table.stacked td,table.stacked th{overflow-wrap:anywhere}
+@media print,(max-width:1000px){table.tight-print td{overflow-wrap:anywhere}}
+table.tight td.n,table.tighter td.n,table.tight-print td.n{overflow-wrap:normal;white-space:nowrap !important}
+pre:empty{display:none}
 .output th,.output td,.md th,.md td{border:1px solid var(--line);padding:.25rem .55rem}
 .output th,.md th{background:var(--code)}
 .output caption{text-align:left;color:var(--muted);caption-side:top}
