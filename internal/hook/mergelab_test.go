@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -150,6 +151,24 @@ func TestConflictedNotebookOpensInJupyterLab(t *testing.T) {
 	}
 }
 
+// syncBuffer collects a server's output while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
 // labServer is a JupyterLab server started for one test.
 type labServer struct {
 	url, token string
@@ -179,8 +198,8 @@ func startJupyterLab(t testing.TB, jupyter string, r *testRepo) *labServer {
 	cmd := exec.Command(jupyter, args...)
 	cmd.Dir = r.dir
 	cmd.Env = append(r.env, "JUPYTER_RUNTIME_DIR="+t.TempDir())
-	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
+	log := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -196,7 +215,9 @@ func startJupyterLab(t testing.TB, jupyter string, r *testRepo) *labServer {
 		}
 	})
 	s := &labServer{url: fmt.Sprintf("http://127.0.0.1:%d", port), token: token}
-	deadline := time.Now().Add(2 * time.Minute)
+	// JupyterLab starts in seconds; on a machine shared by many test runs
+	// it has been seen to take minutes.
+	deadline := time.Now().Add(6 * time.Minute)
 	for {
 		resp, err := http.Get(s.url + "/api/status?token=" + token)
 		if err == nil {
@@ -206,7 +227,7 @@ func startJupyterLab(t testing.TB, jupyter string, r *testRepo) *labServer {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("JupyterLab never answered on %s: %v\n%s", s.url, err, log.String())
+			t.Fatalf("JupyterLab never answered on %s: %v\n%s", s.url, err, lastLines(log.String(), 40))
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
