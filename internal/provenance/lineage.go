@@ -106,9 +106,10 @@ func encodeArg(a any) Arg {
 			b, _ := json.Marshal(vals)
 			return Arg{Type: "int[]", Value: string(b)}
 		case reflect.Float32, reflect.Float64:
-			vals := make([]float64, rv.Len())
+			// As text, so that NaN and ±Inf (which JSON numbers cannot hold) survive.
+			vals := make([]string, rv.Len())
 			for i := range vals {
-				vals[i] = rv.Index(i).Float()
+				vals[i] = strconv.FormatFloat(rv.Index(i).Float(), 'g', -1, 64)
 			}
 			b, _ := json.Marshal(vals)
 			return Arg{Type: "float[]", Value: string(b)}
@@ -155,8 +156,19 @@ func (a Arg) decode() (any, error) {
 		var v []int64
 		return v, json.Unmarshal([]byte(a.Value), &v)
 	case "float[]":
-		var v []float64
-		return v, json.Unmarshal([]byte(a.Value), &v)
+		var texts []string
+		if err := json.Unmarshal([]byte(a.Value), &texts); err != nil {
+			return nil, err
+		}
+		v := make([]float64, len(texts))
+		for i, t := range texts {
+			f, err := strconv.ParseFloat(t, 64)
+			if err != nil {
+				return nil, err
+			}
+			v[i] = f
+		}
+		return v, nil
 	}
 	return nil, fmt.Errorf("expected a type among text, int, float, bool, time, bytes, null, text[], int[], float[], found %q", a.Type)
 }

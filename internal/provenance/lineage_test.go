@@ -2,6 +2,7 @@ package provenance
 
 import (
 	"encoding/json"
+	"math"
 	"math/big"
 	"reflect"
 	"strings"
@@ -14,7 +15,7 @@ import (
 func TestArgsSurviveJSON(t *testing.T) {
 	at := time.Date(2025, 1, 2, 3, 4, 5, 6, time.FixedZone("X", 7200))
 	type region string
-	in := []any{"EU", 42, int32(-7), uint16(9), 2.5, true, at, nil, []byte{1, 2}, []string{"a", "b"}, []int{1, 2}, []float64{0.5}, region("US")}
+	in := []any{"EU", 42, int32(-7), uint16(9), 2.5, true, at, nil, []byte{1, 2}, []string{"a", "b"}, []int{1, 2}, []float64{0.5, math.Inf(-1), math.MaxFloat64}, region("US")}
 	b, err := json.Marshal(EncodeArgs(in))
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +28,7 @@ func TestArgsSurviveJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []any{"EU", int64(42), int64(-7), int64(9), 2.5, true, at, nil, []byte{1, 2}, []string{"a", "b"}, []int64{1, 2}, []float64{0.5}, "US"}
+	want := []any{"EU", int64(42), int64(-7), int64(9), 2.5, true, at, nil, []byte{1, 2}, []string{"a", "b"}, []int64{1, 2}, []float64{0.5, math.Inf(-1), math.MaxFloat64}, "US"}
 	for i := range want {
 		if w, ok := want[i].(time.Time); ok {
 			if g, ok := got[i].(time.Time); !ok || !g.Equal(w) {
@@ -38,6 +39,11 @@ func TestArgsSurviveJSON(t *testing.T) {
 		if !reflect.DeepEqual(got[i], want[i]) {
 			t.Errorf("arg %d: got %#v, want %#v", i, got[i], want[i])
 		}
+	}
+	// NaN, which JSON numbers cannot hold, survives too (a histogram's thresholds end with it).
+	nan, err := DecodeArgs(EncodeArgs([]any{[]float64{math.NaN()}, math.NaN()}))
+	if err != nil || !math.IsNaN(nan[0].([]float64)[0]) || !math.IsNaN(nan[1].(float64)) {
+		t.Errorf("NaN arguments: %v, %v", nan, err)
 	}
 	if s := (Arg{Type: "text", Value: "O'Brien"}).String(); s != "'O''Brien'" {
 		t.Errorf("text arg shown as %s", s)
