@@ -34,7 +34,7 @@ def table_rows(text: str) -> list[list[str]]:
     for line in text.splitlines():
         line = line.split("<", 1)[0]  # outputs_text puts a display's HTML right after its text
         cells = line.split()
-        if len(cells) >= 2 and cells[0].isdigit() and " rows × " not in line:
+        if len(cells) >= 2 and cells[0].isdigit() and not re.search(r" rows? × ", line):
             rows.append([c.replace(",", "") if c.replace(",", "").replace(".", "").isdigit() else c for c in cells[1:]])
     return rows
 

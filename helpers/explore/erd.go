@@ -326,9 +326,9 @@ func (g *Graph) HTML() string {
 			inferred++
 		}
 	}
-	legend := fmt.Sprintf("%d tables, %d foreign keys", len(g.Nodes), len(g.Edges)-inferred)
+	legend := numfmt.Count(len(g.Nodes), "table", "tables") + ", " + numfmt.Count(len(g.Edges)-inferred, "foreign key", "foreign keys")
 	if inferred > 0 {
-		legend += fmt.Sprintf(", %d inferred links (dashed: *_id columns without a foreign key)", inferred)
+		legend += ", " + numfmt.Count(inferred, "inferred link", "inferred links") + " (dashed: *_id columns without a foreign key)"
 	}
 	return fmt.Sprintf(`<div class="replicalab-erd" `+provenance.ExploreAttrs("diagram")+`><p><small>%s. Arrows point from the referencing table to the referenced one<span `+provenance.NotebookOnly+`>; hover for columns</span>.</small></p>`+
 		`<div style="overflow:auto; max-height:85vh; border:1px solid #ddd">%s</div></div>`, esc(legend), g.SVG())
@@ -341,7 +341,7 @@ func (g *Graph) Show() { show(g.HTML(), g.String()) }
 // after a count of tables and links.
 func (g *Graph) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d tables, %d links\n", len(g.Nodes), len(g.Edges))
+	fmt.Fprintf(&b, "%s, %s\n", numfmt.Count(len(g.Nodes), "table", "tables"), numfmt.Count(len(g.Edges), "link", "links"))
 	for _, e := range g.Edges {
 		kind := e.Name
 		if e.Inferred {

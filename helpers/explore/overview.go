@@ -190,8 +190,8 @@ func (ov *Overview) HTML() string {
 	}
 	// Marked as exploration (reports move it to their appendix); the hints for the analyst are marked
 	// notebook-only (reports leave them out).
-	fmt.Fprintf(&b, `<div class="replicalab-overview" `+provenance.ExploreAttrs("overview")+`><p><b>%d tables</b>, %s on disk. Row counts are planner estimates `+
-		`(pg_class.reltuples), not counts<span `+provenance.NotebookOnly+`>; use explore.ExactCount for an exact count</span>.`, len(ov.Tables), humanBytes(total))
+	fmt.Fprintf(&b, `<div class="replicalab-overview" `+provenance.ExploreAttrs("overview")+`><p><b>%s</b>, %s on disk. Row counts are planner estimates `+
+		`(pg_class.reltuples), not counts<span `+provenance.NotebookOnly+`>; use explore.ExactCount for an exact count</span>.`, numfmt.Count(len(ov.Tables), "table", "tables"), humanBytes(total))
 	if never > 0 {
 		fmt.Fprintf(&b, ` %d never analyzed: their row count is unknown, not zero.`, never)
 	}
@@ -231,5 +231,5 @@ func (ov *Overview) String() string {
 	for _, t := range ov.Tables {
 		grid = append(grid, []string{t.String(), t.Kind, t.EstimateText(), humanBytes(t.Bytes)})
 	}
-	return fmt.Sprintf("%d tables\n%s", len(ov.Tables), textGrid(grid, 2, 3))
+	return numfmt.Count(len(ov.Tables), "table", "tables") + "\n" + textGrid(grid, 2, 3)
 }

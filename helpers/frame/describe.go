@@ -233,7 +233,7 @@ func (s Summary) HTML() string { return withRecord(s.of, s.table()) }
 func (s Summary) table() string {
 	var b strings.Builder
 	b.WriteString(`<table class="replicalab-summary" style="border-collapse:collapse;font-size:12px">`)
-	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">summary of %s rows × %d columns</caption><thead><tr>`, numfmt.Int(s.Rows), len(s.Columns))
+	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">summary of %s × %s</caption><thead><tr>`, numfmt.Count(s.Rows, "row", "rows"), numfmt.Count(len(s.Columns), "column", "columns"))
 	for _, h := range summaryHeader {
 		fmt.Fprintf(&b, `<th style="text-align:left">%s</th>`, html.EscapeString(h))
 	}
@@ -272,7 +272,7 @@ func (s Summary) WriteText(w io.Writer) {
 			width[i] = max(width[i], len([]rune(v)))
 		}
 	}
-	fmt.Fprintf(w, "summary of %s rows × %d columns\n", numfmt.Int(s.Rows), len(s.Columns))
+	fmt.Fprintf(w, "summary of %s × %s\n", numfmt.Count(s.Rows, "row", "rows"), numfmt.Count(len(s.Columns), "column", "columns"))
 	for _, line := range grid {
 		var b strings.Builder
 		for i, v := range line {

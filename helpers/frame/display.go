@@ -309,7 +309,7 @@ func (st style) HTML(df dataframe.DataFrame) string {
 	cols := columns(df)
 	var b strings.Builder
 	b.WriteString(`<table class="replicalab-frame" style="border-collapse:collapse;font-size:12px">`)
-	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">%s rows × %d columns</caption>`, numfmt.Int(nrow), ncol)
+	fmt.Fprintf(&b, `<caption style="text-align:left;color:#555">%s × %s</caption>`, numfmt.Count(nrow, "row", "rows"), numfmt.Count(ncol, "column", "columns"))
 	b.WriteString(`<thead><tr><th></th>`)
 	for _, s := range cols {
 		fmt.Fprintf(&b, `<th style="text-align:left">%s</th>`, html.EscapeString(s.Name))
@@ -389,7 +389,7 @@ func (st style) WriteText(w io.Writer, df dataframe.DataFrame) {
 			width[i] = max(width[i], utf8.RuneCountInString(v))
 		}
 	}
-	fmt.Fprintf(w, "%s rows × %d columns\n", numfmt.Int(nrow), ncol)
+	fmt.Fprintf(w, "%s × %s\n", numfmt.Count(nrow, "row", "rows"), numfmt.Count(ncol, "column", "columns"))
 	for k, line := range grid { // numbers and their headers right-aligned
 		if k == gapRow {
 			fmt.Fprintf(w, "… %s more rows …\n", numfmt.Int(nrow-len(idx)))

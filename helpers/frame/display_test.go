@@ -304,7 +304,7 @@ func TestHelpersOnBareFrames(t *testing.T) {
 		t.Errorf("Durations: expected 1m30.5s and -1µs, found %v %v", d, ok)
 	}
 	df := dataframe.New(series.New([]string{"a"}, series.String, "x"))
-	if !strings.Contains(frame.Of(df).Text(), "1 rows × 1 columns") {
+	if !strings.Contains(frame.Of(df).Text(), "1 row × 1 column") {
 		t.Errorf("Text of a bare frame: unexpected %q", frame.Of(df).Text())
 	}
 }

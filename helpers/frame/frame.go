@@ -450,7 +450,7 @@ func (r *Result) String() string {
 	if r == nil {
 		return "<nil frame.Result>"
 	}
-	shape := fmt.Sprintf("%s rows × %d columns", numfmt.Int(r.Rows), len(r.Columns))
+	shape := numfmt.Count(r.Rows, "row", "rows") + " × " + numfmt.Count(len(r.Columns), "column", "columns")
 	lag := "replica lag unknown"
 	if r.LagKnown {
 		lag = fmt.Sprintf("replica lag %.1f s", r.Lag.Seconds())

@@ -191,7 +191,7 @@ func TestProgressInNotebook(t *testing.T) {
 			t.Fatalf("expected every update in one block %q, found %q", first.ID, u.ID)
 		}
 	}
-	if strings.Contains(last.HTML, "<progress") || !strings.Contains(last.HTML, "5,000 rows × 1 columns from ") {
+	if strings.Contains(last.HTML, "<progress") || !strings.Contains(last.HTML, "5,000 rows × 1 column from ") {
 		t.Errorf("expected the bar to settle into the provenance line, found %q", last.HTML)
 	}
 	if e.out.Len() != 0 {
@@ -200,7 +200,7 @@ func TestProgressInNotebook(t *testing.T) {
 
 	screen.Updates, screen.Displays = nil, nil
 	e.load("SELECT 1 AS one", frame.NoCache())
-	if len(screen.Updates) != 0 || len(screen.Displays) != 1 || !strings.Contains(screen.Displays[0], "1 rows × 1 columns") {
+	if len(screen.Updates) != 0 || len(screen.Displays) != 1 || !strings.Contains(screen.Displays[0], "1 row × 1 column") {
 		t.Errorf("a quick load: expected one displayed line and no progress, found %d updates and %q", len(screen.Updates), screen.Displays)
 	}
 	screen.Updates, screen.Displays = nil, nil

@@ -123,23 +123,25 @@ func computeFreshness(reads []sectionRead, banners []provenance.Read) freshness 
 			lags = append(lags, r.Lag.Seconds())
 		}
 	}
+	laggy := make([]bool, len(reads))
 	if len(lags) > 1 {
 		sort.Float64s(lags)
 		median := lags[len(lags)/2]
 		for i, r := range reads {
 			if cluster[i] == main && r.LagKnown && r.section >= 0 && r.Lag.Seconds()-median > lagNote.Seconds() {
-				noted[r.section] = true
+				noted[r.section], laggy[i] = true, true
 			}
 		}
 	}
+	// A note says what differs (the reads of another time, or of a lag apart); the header speaks for the
+	// rest of the main group.
 	for i, r := range reads {
-		if r.section >= 0 && noted[r.section] {
+		switch {
+		case r.section >= 0 && (cluster[i] != main || laggy[i]):
 			p := fr.notes[r.section]
 			add(&p, r.Read)
 			fr.notes[r.section] = p
-			continue
-		}
-		if cluster[i] == main {
+		case cluster[i] == main:
 			add(&fr.header, r.Read)
 		}
 	}
