@@ -165,6 +165,8 @@ func build(nb *Notebook) *document {
 			h, hs := d.r.markdown(attachmentsInline(string(c.Source), c.Attachments))
 			part := `<section class="md">` + h + "</section>\n"
 			if inApp {
+				// Under the appendix's own heading, its cells' headings go one level down.
+				part = `<section class="md">` + demoteHeadings(h) + "</section>\n"
 				d.appendix = append(d.appendix, part)
 				d.cells.Appendix++
 				continue
@@ -712,4 +714,14 @@ func queryKey(l provenance.Lineage) string {
 
 func percent(f float64) string {
 	return strconv.FormatFloat(f*100, 'f', -1, 64) + " %"
+}
+
+var headingTag = regexp.MustCompile(`<(/?)h([1-5])\b`)
+
+// demoteHeadings turns <h2> into <h3> and so on (h6 stays).
+func demoteHeadings(h string) string {
+	return headingTag.ReplaceAllStringFunc(h, func(m string) string {
+		sub := headingTag.FindStringSubmatch(m)
+		return "<" + sub[1] + "h" + string(rune(sub[2][0]+1))
+	})
 }

@@ -133,6 +133,9 @@ func TestEveryFigureAndTableIsListedWithItsSQL(t *testing.T) {
 		code("", []map[string]any{display(map[string]any{"image/png": pngBase64(t, 10, 10)})}), // an image without a record
 		code("", []map[string]any{figureOut("In the appendix", status)}, "appendix"),
 	)
+	if _, app := renderCells(t, "", md("## Body"), md("## How it was made\n\n### Data", "appendix")); !strings.Contains(app, `<h3 id="how-it-was-made">How it was made</h3>`) || !strings.Contains(app, `<h4 id="data">Data</h4>`) {
+		t.Errorf("an appendix cell's headings are not under the appendix's")
+	}
 	if strings.Count(h, "SELECT status, count(*) AS orders FROM orders GROUP BY 1") != 1 || !strings.Contains(h, `The same query and data as <a class="same-query" href="#source-table-1">Table 1</a>.`) {
 		t.Errorf("a query shown twice is not listed once")
 	}
