@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-hook bench-merge nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-report bench-hook bench-merge nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -129,6 +129,9 @@ check-notebooks: ## Check, without changing anything, that tracked notebooks are
 
 bench-frame: ## Time loading 1M rows: binary COPY vs frame (fetch, cached) vs pandas/connectorx/polars (.venv-bench)
 	scripts/bench-frame.sh
+
+bench-report: go-check chromium pandoc ## Time the report of a 100-cell, 30-chart notebook: HTML, PDF, .docx, layout check, nbconvert
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./internal/report
 
 bench-hook: ## Time the pre-commit hook against nbstripout on 20 notebooks of 5 MB
 	scripts/bench-hook.sh

@@ -60,6 +60,22 @@ func benchExport(b *testing.B, svg bool, o ExportOptions) {
 // BenchmarkExport100Cells30Charts times the HTML report (parse, render, secret scan, write).
 func BenchmarkExport100Cells30Charts(b *testing.B) { benchExport(b, false, ExportOptions{}) }
 
+// BenchmarkRender100Cells30Charts times the rendering alone (parse, sort into the report, captions, appendix),
+// without the secret scan and the write.
+func BenchmarkRender100Cells30Charts(b *testing.B) {
+	_, nb := benchNotebook(b, false)
+	data := must(os.ReadFile(nb))
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		parsed, err := ParseNotebook(nb, data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		build(parsed).render(Options{})
+	}
+}
+
 // BenchmarkExportPDF100Cells30Charts adds the PDF, printed by headless Chromium (started for each export).
 func BenchmarkExportPDF100Cells30Charts(b *testing.B) {
 	needChromium(b)
