@@ -143,6 +143,31 @@ nbdiff: venv ## A notebook's changes in the browser (nbdime, 127.0.0.1 only): ma
 	@test -n "$(NB)" || { echo "usage: make nbdiff NB=notebooks/<name>.ipynb [REF=HEAD] [REF2=<branch>]  (REF alone: against your working copy)"; exit 2; }
 	cd "$(dir $(abspath $(NB)))" && exec $(VENV)/bin/nbdiff-web $(NBDIFF_ARGS) --ip 127.0.0.1 $(or $(REF),HEAD) $(REF2) "$(notdir $(NB))"
 
+# Spark: the engine of helpers/spark when SPARK_REMOTE names no cluster (installed into .spark/, git-ignored).
+.PHONY: spark spark-install spark-stop spark-status spark-test-server bench-spark
+SPARK_TEST_DIR := $(REPO)/data/spark-test
+
+spark-install: go-check venv ## Install Spark 4 (from PyPI's pyspark), the PostgreSQL JDBC driver (Maven Central) and Java 17+ if missing
+	PIP=$(VENV)/bin/pip scripts/spark-install.sh
+
+spark: spark-install ## Start the local Spark Connect server on 127.0.0.1:15002 (helpers/spark starts it too when needed)
+	$(GO) run ./scripts/spark start
+
+spark-stop: ## Stop the local Spark Connect server
+	$(GO) run ./scripts/spark stop
+
+spark-status: ## Say whether the local Spark Connect server runs, where, and where its log is
+	-$(GO) run ./scripts/spark status
+
+# One Spark server for a whole test run, started in the background while the tests build; it stops when
+# make exits (its watchdog watches make's process). The tests find it through REPLICALAB_TEST_SPARK_DIR.
+spark-test-server: spark-install
+	$(GO) run ./scripts/spark start --dir $(SPARK_TEST_DIR) --port 0 --ui --cores 4 --no-wait --stop-with $$PPID
+
+test-go test-notebooks: spark-test-server
+test-go test-notebooks: export REPLICALAB_TEST_SPARK_DIR := $(SPARK_TEST_DIR)
+test-go test-notebooks: export REPLICALAB_REQUIRE_SPARK := 1
+
 demo: go-check postgres ## Start the demo primary + read replica and write .env for it
 	$(GO) run ./scripts/demodb start
 
@@ -166,4 +191,5 @@ lock: ## Refreeze requirements.txt from requirements.in
 
 clean: ## Remove built tools and the venv (keeps .env, data/ and the demo database)
 	-$(GO) run ./kernel uninstall
-	rm -rf .tools .venv
+	-$(GO) run ./scripts/spark stop
+	rm -rf .tools .venv .spark

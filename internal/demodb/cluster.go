@@ -691,6 +691,22 @@ func (c *Cluster) ReplicaSuperuserURL() string {
 	return c.socketURL(c.st.Replicas[0].Port)
 }
 
+// SuperuserURLAt connects as the superuser to the server (primary or replica) listening on port, through
+// its unix socket: for counting what each replica of a multi-replica cluster saw.
+func (c *Cluster) SuperuserURLAt(port int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.socketURL(port)
+}
+
+// LoginURLAt is ReplicaURL pointed at the server listening on port (another replica, or the primary).
+// It holds the password: do not print it.
+func (c *Cluster) LoginURLAt(port int) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loginURL(port)
+}
+
 // envKeys are written to the env file in this order.
 var envKeys = []string{"RDS_HOSTNAME", "RDS_PORT", "RDS_DB_NAME", "RDS_USERNAME", "RDS_PASSWORD", "RDS_SSLMODE", "RDS_SSLROOTCERT"}
 

@@ -180,6 +180,16 @@ func (c *Cluster) SuperuserURL() string { return c.db.SuperuserURL() }
 // pg_stat_statements or pg_stat_activity there).
 func (c *Cluster) ReplicaSuperuserURL() string { return c.db.ReplicaSuperuserURL() }
 
+// ReplicaPorts lists the TCP ports of every replica, the first one first.
+func (c *Cluster) ReplicaPorts() []int { return c.db.ReplicaPorts() }
+
+// SuperuserURLAt connects as the superuser, through its socket, to the server listening on port: to
+// count on each replica what it saw (pg_stat_statements, pg_stat_activity).
+func (c *Cluster) SuperuserURLAt(port int) string { return c.db.SuperuserURLAt(port) }
+
+// LoginURLAt is ReplicaURL pointed at the server listening on port (another replica, or the primary).
+func (c *Cluster) LoginURLAt(port int) string { return c.db.LoginURLAt(port) }
+
 // Env returns RDS_HOSTNAME, RDS_PORT, RDS_DB_NAME, RDS_USERNAME and RDS_PASSWORD for the replica
 // (plus RDS_SSLMODE and RDS_SSLROOTCERT with TLS), ready for t.Setenv.
 func (c *Cluster) Env() map[string]string { return c.db.Env() }
@@ -247,20 +257,28 @@ func Shared(tb testing.TB) *Cluster {
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
 func Main(m *testing.M) {
 	code := m.Run()
+	if c := StopShared(); code == 0 {
+		code = c
+	}
+	os.Exit(code)
+}
+
+// StopShared stops the shared cluster if one was started, for a TestMain that does more than Main; it
+// returns 1 (and says why on stderr) when stopping failed, else 0.
+func StopShared() int {
 	shared.mu.Lock()
 	c := shared.c
 	shared.mu.Unlock()
-	if c != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		if err := c.Stop(ctx); err != nil {
-			fmt.Fprintln(os.Stderr, strings.TrimSpace(err.Error()))
-			if code == 0 {
-				code = 1
-			}
-		}
-		cancel()
+	if c == nil {
+		return 0
 	}
-	os.Exit(code)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := c.Stop(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, strings.TrimSpace(err.Error()))
+		return 1
+	}
+	return 0
 }
 
 // Open connects to c's replica the way a notebook does — helpers/replica with the cluster's RDS_*
