@@ -99,6 +99,30 @@ func (s Settings) Target() string {
 	return fmt.Sprintf("%s@%s/%s", s.User, strings.Join(s.Hosts, ","), s.Database)
 }
 
+// Login is the user and password another driver needs to log in to the replicas as the helpers do:
+// helpers/spark hands it to Spark's JDBC reader, which opens connections of its own. Printing it (any
+// fmt verb) shows no password; pass the Password field only to that driver.
+type Login struct {
+	User     string
+	Password string
+}
+
+// String shows the user, never the password.
+func (l Login) String() string { return fmt.Sprintf("replica.Login(%s, password redacted)", l.User) }
+
+// GoString is String, so %#v is safe too.
+func (l Login) GoString() string { return l.String() }
+
+// Login returns the login the settings resolve to (the password from DATABASE_URL, RDS_PASSWORD,
+// PGPASSWORD or .pgpass; "" when there is none).
+func (s Settings) Login() Login {
+	l := Login{User: s.User}
+	if s.box != nil {
+		l.Password = s.box.password
+	}
+	return l
+}
+
 // Sources lists every setting with its origin (environment, which .env line,
 // .pgpass or default), never the password's value.
 func (s Settings) Sources() []Setting { return append([]Setting(nil), s.sources...) }

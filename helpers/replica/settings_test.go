@@ -2,6 +2,7 @@ package replica_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -236,4 +237,32 @@ func TestResolveRedactsMalformedURL(t *testing.T) {
 		t.Errorf("error %v does not blame DATABASE_URL", err)
 	}
 	assertNoSecret(t, fakePassword, map[string]string{"error": err.Error(), "%+v": strings.Join([]string{err.Error()}, "")})
+}
+
+// TestLoginHandsOverThePasswordWithoutPrintingIt: Login gives another driver the resolved password,
+// and no fmt verb shows it.
+func TestLoginHandsOverThePasswordWithoutPrintingIt(t *testing.T) {
+	const pw = fakePassword
+	for name, env := range map[string][]string{
+		"RDS_PASSWORD": {"RDS_HOSTNAME=db.example", "RDS_DB_NAME=app", "RDS_USERNAME=analyst", "RDS_PASSWORD=" + pw},
+		"DATABASE_URL": {"DATABASE_URL=postgres://analyst:" + pw + "@db.example/app"},
+	} {
+		cfg, err := config.LoadFrom(t.TempDir(), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := replica.Resolve(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := s.Login()
+		if l.User != "analyst" || l.Password != pw {
+			t.Errorf("%s: Login() = user %q, password of %d bytes; expected analyst and the password", name, l.User, len(l.Password))
+		}
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			if out := fmt.Sprintf(verb, l); strings.Contains(out, pw) {
+				t.Errorf("%s: %s of the Login shows the password: %s", name, verb, out)
+			}
+		}
+	}
 }
