@@ -58,6 +58,7 @@ type cacheMeta struct {
 	Database  string        `json:"database"`
 	SQL       string        `json:"sql"`
 	FetchedAt time.Time     `json:"fetched_at"`
+	CachedAt  time.Time     `json:"cached_at,omitzero"` // when the result was cached, if not when fetched (a computed result's data may be older)
 	Elapsed   time.Duration `json:"elapsed_ns"`
 	LagKnown  bool          `json:"lag_known"`
 	Lag       time.Duration `json:"lag_ns"`

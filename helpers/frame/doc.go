@@ -32,6 +32,9 @@
 //
 // [Load] and [Sample] (a repeatable random sample of a table, TABLESAMPLE)
 // accept any [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn, pgx.Tx.
+// [LoadComputed] gives a result that another engine computed from the
+// database's data (helpers/spark: Spark SQL over the replicas) the same cache,
+// provenance line and types.
 // Query parameters go in [Args]; every other [Option] (Limit, Refresh,
 // TTL, ...) adjusts the call.
 //

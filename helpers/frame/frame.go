@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/cost"
 	"github.com/replicalab/replicalab/internal/numfmt"
 	"github.com/replicalab/replicalab/internal/provenance"
 
@@ -64,6 +65,7 @@ type Result struct {
 	maxRows int               // rows its table shows; 0: the default
 	args    []any             // the query's arguments, for its lineage (lineage.go)
 	primary bool              // read from a primary (ALLOW_PRIMARY)
+	engine  string            // what computed it when not the database (LoadComputed), for its lineage
 }
 
 // Load runs sql on q (or reads the cached result of the same query on the
@@ -150,6 +152,47 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	r, err := cached(database, sql, args, s, func(prog *progress) (*fetched, error) {
+		run, release, plan, err := preview(ctx, q, sql, args, s)
+		if err != nil {
+			return nil, err
+		}
+		prog.plan = plan
+		cols, rows, truncated, err := fetch(ctx, run, sql, args, s, prog)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		names(ctx, run, cols)
+		release()
+		f := &fetched{cols: cols, rows: rows, truncated: truncated, plan: plan}
+		if lq, ok := q.(interface {
+			Lag(context.Context) (replica.Lag, error)
+		}); ok {
+			if lag, err := lq.Lag(ctx); err == nil && lag.Known {
+				f.lagKnown, f.lag = true, lag.Delay
+			}
+		}
+		return f, nil
+	}, func(r *Result) { remember(r, q, args) })
+	return r, err
+}
+
+// fetched is what a fetch brought: the columns and what to say about them.
+type fetched struct {
+	cols      []*column
+	rows      int
+	truncated bool
+	plan      *cost.Plan // the planner's estimate, when one was made
+	at        time.Time  // when the data was read from the database; zero: when the fetch started
+	lagKnown  bool
+	lag       time.Duration
+	warnings  []string
+}
+
+// cached answers from the cache for (database, sql, args) when it can, else runs fetch, caches what it
+// brought and builds the Result; then note records its lineage and the Result is shown.
+func cached(database, sql string, args []any, s *settings, fetch func(prog *progress) (*fetched, error), note func(*Result)) (*Result, error) {
 	var path string
 	var warnings []string
 	if s.useCache {
@@ -159,44 +202,34 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 		}
 		path = cachePath(s.cacheDir, key)
 		if !s.refresh {
-			r, note := fromCache(path, database, s)
+			r, skip := fromCache(path, database, s)
 			if r != nil {
-				remember(r, q, args)
+				note(r)
 				show(r, s, nil)
 				return r, nil
 			}
-			if note != "" {
-				warnings = append(warnings, note)
+			if skip != "" {
+				warnings = append(warnings, skip)
 			}
 		}
 	}
 	start := now()
 	prog := newProgress(s, time.Now())
-	run, release, plan, err := preview(ctx, q, sql, args, s)
+	f, err := fetch(prog)
 	if err != nil {
 		return nil, err
 	}
-	prog.plan = plan
-	cols, rows, truncated, err := fetch(ctx, run, sql, args, s, prog)
-	if err != nil {
-		release()
-		return nil, err
+	cols, rows := f.cols, f.rows
+	if !f.at.IsZero() {
+		start = f.at
 	}
-	names(ctx, run, cols)
-	release()
-	r := &Result{Rows: rows, Truncated: truncated, Source: FromDatabase, Database: database, SQL: sql, FetchedAt: start, maxRows: s.maxRows}
-	if plan != nil {
-		r.EstimatedRows, r.EstimatedCost = plan.Rows, plan.Cost
+	r := &Result{Rows: rows, Truncated: f.truncated, Source: FromDatabase, Database: database, SQL: sql, FetchedAt: start,
+		LagKnown: f.lagKnown, Lag: f.lag, maxRows: s.maxRows}
+	if f.plan != nil {
+		r.EstimatedRows, r.EstimatedCost = f.plan.Rows, f.plan.Cost
 	}
 	if s.limit != math.MaxInt {
 		r.Limit = s.limit
-	}
-	if lq, ok := q.(interface {
-		Lag(context.Context) (replica.Lag, error)
-	}); ok {
-		if lag, err := lq.Lag(ctx); err == nil && lag.Known {
-			r.LagKnown, r.Lag = true, lag.Delay
-		}
 	}
 	if err := finalNames(cols); err != nil {
 		return nil, err
@@ -207,7 +240,10 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 	if s.useCache {
 		r.CacheFile, r.TTL = path, s.ttl
 		meta := cacheMeta{Database: database, SQL: sql, FetchedAt: start, LagKnown: r.LagKnown, Lag: r.Lag,
-			Rows: rows, Truncated: truncated, Limit: r.Limit}
+			Rows: rows, Truncated: f.truncated, Limit: r.Limit}
+		if !f.at.IsZero() {
+			meta.CachedAt = now()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -226,10 +262,18 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 		r.CacheFile, r.TTL = "", 0
 	}
 	r.setColumns(cols)
-	r.Warnings = append(warnings, r.columnWarnings()...)
-	remember(r, q, args)
+	r.Warnings = append(append(warnings, f.warnings...), r.columnWarnings()...)
+	note(r)
 	show(r, s, prog)
 	return r, nil
+}
+
+// cachedAt is when the result was cached: the TTL counts from there.
+func (m cacheMeta) cachedAt() time.Time {
+	if !m.CachedAt.IsZero() {
+		return m.CachedAt
+	}
+	return m.FetchedAt
 }
 
 // now is the clock; tests move it.
@@ -243,7 +287,7 @@ func fromCache(path, database string, s *settings) (*Result, string) {
 	meta, df, nulls, err := readCache(path, func(meta cacheMeta) error {
 		if meta.Database != database {
 			skip = fmt.Sprintf("cache file %s belongs to %s, not %s: fetching again", path, meta.Database, database)
-		} else if age := now().Sub(meta.FetchedAt); age > s.ttl || age < -time.Minute {
+		} else if age := now().Sub(meta.cachedAt()); age > s.ttl || age < -time.Minute {
 			skip = fmt.Sprintf("cached result expired (fetched %s, TTL %s): fetching again", ago(now(), meta.FetchedAt), shortDuration(s.ttl))
 		}
 		if skip != "" {

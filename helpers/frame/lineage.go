@@ -27,6 +27,7 @@ func (r *Result) lineage() provenance.Lineage {
 	l := provenance.NewLineage(r.SQL, r.args, r.Rows, provenance.Read{At: r.FetchedAt, Lag: r.Lag, LagKnown: r.LagKnown, Primary: r.primary})
 	l.Cached = r.Source == FromCache
 	l.Truncated, l.Limit = r.Truncated, r.Limit
+	l.Engine = r.engine
 	return l
 }
 

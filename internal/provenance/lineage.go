@@ -27,6 +27,7 @@ type Lineage struct {
 	Truncated  bool      `json:"truncated,omitempty"`   // the query returned more than Limit rows; the first Limit were kept
 	Limit      int       `json:"limit,omitempty"`       // the row limit applied, 0 for none
 	Sample     string    `json:"sample,omitempty"`      // how the rows or points were sampled, in words
+	Engine     string    `json:"engine,omitempty"`      // what computed the rows from the database's data ("Spark"), when not the database: SQL is that engine's
 	Numbers    *Numbers  `json:"numbers,omitempty"`     // what make report VERIFY=1 compares
 }
 
