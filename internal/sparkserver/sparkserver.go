@@ -379,9 +379,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 }
 
 // WaitReady waits until s accepts connections on its port, or its process died (the error then quotes
-// the end of its log), or ctx ends (three minutes at most).
+// the end of its log), or ctx ends (six minutes at most: a cold start on a busy machine is slow).
 func WaitReady(ctx context.Context, s *Server) error {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 6*time.Minute)
 	defer cancel()
 	for {
 		if !alive(s.PID) {

@@ -47,7 +47,7 @@ func Shared(tb testing.TB) *sparkserver.Server {
 	defer shared.mu.Unlock()
 	if !shared.started {
 		shared.started = true
-		ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 7*time.Minute)
 		shared.s, shared.own, shared.err = start(ctx)
 		cancel()
 	}
