@@ -49,6 +49,7 @@ bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, t
 	scripts/bench-frame.sh
 	scripts/bench-hook.sh
 	$(MAKE) --no-print-directory bench-merge
+	$(MAKE) --no-print-directory bench-spark
 
 setup: go-check postgres graphviz venv kernel hooks
 
@@ -163,6 +164,9 @@ spark-status: ## Say whether the local Spark Connect server runs, where, and whe
 # make exits (its watchdog watches make's process). The tests find it through REPLICALAB_TEST_SPARK_DIR.
 spark-test-server: spark-install
 	$(GO) run ./scripts/spark start --dir $(SPARK_TEST_DIR) --port 0 --ui --cores 4 --no-wait --stop-with $$PPID
+
+bench-spark: spark-install ## Time one analysis on 5M events: SQL on a replica vs Spark on 1 and 2 replicas, snapshot (BENCH_SPARK_ARGS="-runs 5")
+	$(GO) run ./scripts/benchspark $(BENCH_SPARK_ARGS)
 
 test-go test-notebooks: spark-test-server
 test-go test-notebooks: export REPLICALAB_TEST_SPARK_DIR := $(SPARK_TEST_DIR)
