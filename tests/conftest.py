@@ -116,3 +116,43 @@ def outputs_text(cell) -> str:
         elif o.get("output_type") == "error":
             parts.append(o.get("ename", "") + ": " + o.get("evalue", "") + "\n" + "\n".join(o.get("traceback", [])))
     return "\n".join(parts)
+
+
+@pytest.fixture(scope="session")
+def spark_server(tmp_path_factory):
+    """The test run's Spark Connect server: the one `make test` started (REPLICALAB_TEST_SPARK_DIR), else one
+    started for this session (stopped at its end, or by its watchdog when pytest dies). Kernels started
+    afterwards find it through REPLICALAB_SPARK_DIR; SPARK_REMOTE is cleared so a developer's cluster is never
+    used. Skips when Spark is not installed, unless REPLICALAB_REQUIRE_SPARK is set (make test sets it)."""
+    folder = os.environ.get("REPLICALAB_TEST_SPARK_DIR")
+    own = folder is None
+    if own:
+        folder = str(tmp_path_factory.mktemp("spark"))
+        proc = subprocess.run(["go", "run", "./scripts/spark", "start", "--dir", folder, "--port", "0",
+                               "--stop-with", str(os.getpid())], cwd=REPO, capture_output=True, text=True)
+        if proc.returncode != 0:
+            if "not installed" in proc.stderr and not os.environ.get("REPLICALAB_REQUIRE_SPARK"):
+                pytest.skip(f"Spark is not installed (make spark-install): {proc.stderr.strip()}")
+            pytest.fail(f"starting Spark failed:\n{proc.stdout}\n{proc.stderr}")
+    deadline = time.time() + 420
+    while True:  # started in the background by make test: wait until it accepts clients
+        status = subprocess.run(["go", "run", "./scripts/spark", "status", "--dir", folder], cwd=REPO,
+                                capture_output=True, text=True)
+        if status.stdout.startswith("running"):
+            break
+        if time.time() > deadline:
+            pytest.fail(f"the Spark server in {folder} is not ready:\n{status.stdout}{status.stderr}")
+        time.sleep(2)
+    saved = {k: os.environ.get(k) for k in ("REPLICALAB_SPARK_DIR", "SPARK_REMOTE")}
+    os.environ["REPLICALAB_SPARK_DIR"] = folder
+    os.environ.pop("SPARK_REMOTE", None)
+    try:
+        yield folder
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        if own:
+            subprocess.run(["go", "run", "./scripts/spark", "stop", "--dir", folder], cwd=REPO, capture_output=True)
