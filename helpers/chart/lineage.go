@@ -26,6 +26,11 @@ import (
 func (c *Chart) from(df dataframe.DataFrame) *Chart {
 	if c != nil {
 		c.frame = &df
+		// Rows cut at the load's row limit, or sampled, are said so on the chart: "n = 1,000,000 of
+		// ≈5,000,000 rows, cut by the row limit".
+		if l, ok := provenance.FrameSource(df); ok && c.Plot != nil {
+			relabel(c.Plot, l.NoteOf())
+		}
 	}
 	return c
 }

@@ -29,6 +29,7 @@ type Stats struct {
 type meta struct {
 	stats         Stats
 	width, height vg.Length
+	note          *note // the note drawn under the title
 }
 
 // registry remembers each chart's stats and size without keeping the chart
@@ -74,8 +75,25 @@ func finishNote(p *plot.Plot, s Stats, w, h vg.Length) *plot.Plot {
 	p.Add(n)
 	// Keep the legend below the note.
 	p.Legend.YOffs = -(n.height() + noteGap)
-	remember(p, meta{stats: s, width: w, height: h})
+	remember(p, meta{stats: s, width: w, height: h, note: n})
 	return p
+}
+
+// relabel adds of (the part of the query's rows the chart drew: "of ≈5,000,000 rows, cut by the row
+// limit") right after the note's "n = …".
+func relabel(p *plot.Plot, of string) {
+	m, ok := lookup(p)
+	if of == "" || !ok || m.note == nil || !strings.HasPrefix(m.note.text, "n = ") || strings.Contains(m.note.text, of) {
+		return
+	}
+	first, rest, _ := strings.Cut(m.note.text, "; ")
+	text := first + " " + of
+	if rest != "" {
+		text += "; " + rest
+	}
+	m.note.text = text
+	m.stats.Note = text
+	remember(p, m)
 }
 
 const noteGap = vg.Length(6)

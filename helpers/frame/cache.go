@@ -65,6 +65,10 @@ type cacheMeta struct {
 	Rows      int           `json:"rows"`
 	Truncated bool          `json:"truncated"`
 	Limit     int           `json:"limit"`
+	Of        int64         `json:"of,omitempty"`       // see Result.Of
+	OfExact   bool          `json:"of_exact,omitempty"` // see Result.OfExact
+	Ordered   bool          `json:"ordered,omitempty"`  // see Result.Ordered
+	Sample    string        `json:"sample,omitempty"`   // see Result.Sample
 	Columns   []cacheColumn `json:"columns"`
 }
 

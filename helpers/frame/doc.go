@@ -94,12 +94,34 @@
 // arrays in one pass (gota v0.12.0's internal layout is verified when the
 // program starts; if it ever differs, a slower path through gota's public
 // API is used). At most REPLICALAB_ROW_LIMIT rows (default 1,000,000) are
-// kept: a result with more is truncated, the query is cancelled on the
-// server, and a warning says so; [Limit] changes it per query. In a
+// kept (see "Results larger than the row limit"); [Limit] changes it per
+// query. In a
 // notebook, loads slower than a second show a progress bar (rows so far,
 // rows/s, elapsed) that turns into the provenance line when done. The
 // package needs 64-bit ints (int8 values are Go ints); it does not build on
 // 32-bit platforms.
+//
+// # Results larger than the row limit
+//
+// A query returning more rows than the limit keeps part of them, and says
+// which wherever they go: the load line, the warning, the cache, the table's
+// and every chart's lineage ("n = 1,000,000 of ≈5,000,000 rows, cut by the
+// row limit"), and exported reports.
+//
+//   - By default, the first Limit rows the server sends, the query then
+//     cancelled: "the first 1,000,000 rows of ≈5,000,000, in no particular
+//     order: not a sample" (≈ is the planner's estimate), or in the query's
+//     order when it has an ORDER BY. They are the same rows each time while
+//     the table and the plan stay the same: replica sessions start every scan
+//     at the table's first page (synchronize_seqscans off), and a load the
+//     planner expects to exceed the limit runs without parallel workers. A
+//     VACUUM or a new plan may change them.
+//   - With [Sampled], a random sample of the whole result: its rows are
+//     counted on the server (one aggregate pass, one row back), then each is
+//     kept with probability (Limit − 3√Limit) / count, by a hash of the row's
+//     text and [Seed] — the same rows on every run whatever the plan or scan
+//     order, while the data is unchanged: "a random sample of 997,012 of
+//     5,000,000 rows". A result that fits is loaded whole.
 //
 // # Cost preview
 //

@@ -44,8 +44,12 @@ type Result struct {
 	DataFrame dataframe.DataFrame
 	Columns   []Column
 	Rows      int
-	Truncated bool // the query returned more than Limit rows; the first Limit are kept
-	Limit     int  // the row limit applied; 0 means none
+	Truncated bool   // the query returned more than Limit rows: the first Limit the server sent are kept (see Ordered, Sampled)
+	Limit     int    // the row limit applied; 0 means none
+	Of        int64  // when only part of the query's rows is kept (Truncated, Sample): how many it returns; 0 unknown
+	OfExact   bool   // Of was counted ([Sampled]), not estimated by the planner
+	Ordered   bool   // the query has its own ORDER BY: a truncated result is its first Limit rows in that order
+	Sample    string // how the rows were sampled ([Sampled], [Sample]), in words; "" when not sampled
 	Source    Source
 	Database  string        // user@host:port/database the rows came from
 	SQL       string        // the query as sent
@@ -114,7 +118,12 @@ func Sample(ctx context.Context, q Querier, table string, fraction float64, opts
 	if err != nil {
 		return nil, err
 	}
-	return Load(ctx, q, sql, opts...)
+	method := "whole pages at random (TABLESAMPLE SYSTEM"
+	if o.bernoulli {
+		method = "each row at random (TABLESAMPLE BERNOULLI"
+	}
+	label := fmt.Sprintf("about %s of the table, %s, seed %d)", percent(fraction), method, o.seedOr1())
+	return Load(ctx, q, sql, append(opts, func(o *options) { o.sampleLabel = label })...)
 }
 
 func sampleSQL(table string, fraction float64, o options) (string, error) {
@@ -158,14 +167,33 @@ func load(ctx context.Context, q Querier, sql string, s *settings) (*Result, err
 			return nil, err
 		}
 		prog.plan = plan
-		cols, rows, truncated, err := fetch(ctx, run, sql, args, s, prog)
+		sent, sm := sql, sampled{}
+		if s.sampled {
+			if sm, err = sampleQuery(ctx, run, sql, args, s, plan, false); err != nil {
+				release()
+				return nil, err
+			}
+		}
+		if sm.sql != "" {
+			sent = sm.sql
+		}
+		restore := steady(ctx, run, plan, s.limit)
+		cols, rows, truncated, err := fetch(ctx, run, sent, args, s, prog)
+		if err == nil && truncated && s.sampled && sm.sql == "" && sm.of == 0 {
+			// More rows than the planner expected: count them and sample after all.
+			if sm, err = sampleQuery(ctx, run, sql, args, s, plan, true); err == nil && sm.sql != "" {
+				sent = sm.sql
+				cols, rows, truncated, err = fetch(ctx, run, sent, args, s, prog)
+			}
+		}
+		restore()
 		if err != nil {
 			release()
 			return nil, err
 		}
 		names(ctx, run, cols)
 		release()
-		f := &fetched{cols: cols, rows: rows, truncated: truncated, plan: plan}
+		f := &fetched{cols: cols, rows: rows, truncated: truncated, plan: plan, sent: sent, sampled: sm}
 		if lq, ok := q.(interface {
 			Lag(context.Context) (replica.Lag, error)
 		}); ok {
@@ -188,6 +216,8 @@ type fetched struct {
 	lagKnown  bool
 	lag       time.Duration
 	warnings  []string
+	sent      string  // the SQL run, when not the query itself (a sample of it); "" otherwise
+	sampled   sampled // the sample taken, if any (cut.go)
 }
 
 // cached answers from the cache for (database, sql, args) when it can, else runs fetch, caches what it
@@ -196,7 +226,7 @@ func cached(database, sql string, args []any, s *settings, fetch func(prog *prog
 	var path string
 	var warnings []string
 	if s.useCache {
-		key, err := cacheKey(database, sql, args, s.limit)
+		key, err := cacheKey(database, sampledKey(sql, s), args, s.limit)
 		if err != nil {
 			return nil, err
 		}
@@ -231,6 +261,13 @@ func cached(database, sql string, args []any, s *settings, fetch func(prog *prog
 	if s.limit != math.MaxInt {
 		r.Limit = s.limit
 	}
+	r.partial(sql, f.sampled, f.plan)
+	if f.sent != "" {
+		r.SQL = f.sent
+	}
+	if s.sampleLabel != "" {
+		r.Sample = s.sampleLabel
+	}
 	if err := finalNames(cols); err != nil {
 		return nil, err
 	}
@@ -239,8 +276,8 @@ func cached(database, sql string, args []any, s *settings, fetch func(prog *prog
 	var cacheErr error
 	if s.useCache {
 		r.CacheFile, r.TTL = path, s.ttl
-		meta := cacheMeta{Database: database, SQL: sql, FetchedAt: start, LagKnown: r.LagKnown, Lag: r.Lag,
-			Rows: rows, Truncated: f.truncated, Limit: r.Limit}
+		meta := cacheMeta{Database: database, SQL: r.SQL, FetchedAt: start, LagKnown: r.LagKnown, Lag: r.Lag,
+			Rows: rows, Truncated: f.truncated, Limit: r.Limit, Of: r.Of, OfExact: r.OfExact, Ordered: r.Ordered, Sample: r.Sample}
 		if !f.at.IsZero() {
 			meta.CachedAt = now()
 		}
@@ -307,7 +344,8 @@ func fromCache(path, database string, s *settings) (*Result, string) {
 	}
 	r := &Result{DataFrame: df, Rows: meta.Rows, Truncated: meta.Truncated, Limit: meta.Limit, Source: FromCache,
 		Database: meta.Database, SQL: meta.SQL, FetchedAt: meta.FetchedAt, Elapsed: time.Since(start),
-		LagKnown: meta.LagKnown, Lag: meta.Lag, TTL: s.ttl, CacheFile: path, nulls: nulls, maxRows: s.maxRows}
+		LagKnown: meta.LagKnown, Lag: meta.Lag, TTL: s.ttl, CacheFile: path, nulls: nulls, maxRows: s.maxRows,
+		Of: meta.Of, OfExact: meta.OfExact, Ordered: meta.Ordered, Sample: meta.Sample}
 	r.Columns = make([]Column, len(meta.Columns))
 	for i, c := range meta.Columns {
 		r.Columns[i] = c.Column
@@ -448,9 +486,8 @@ func (r *Result) setColumns(cols []*column) {
 
 func (r *Result) columnWarnings() []string {
 	var w []string
-	if r.Truncated {
-		w = append(w, fmt.Sprintf("truncated at %s rows: the query returned more. Aggregate or filter in SQL, add a LIMIT, "+
-			"or raise the limit with frame.Limit(n) or REPLICALAB_ROW_LIMIT", numfmt.Int(r.Limit)))
+	if r.Truncated || r.Sample != "" {
+		w = append(w, r.cutWarning())
 	}
 	for _, c := range r.Columns {
 		if c.Inexact > 0 {
@@ -495,6 +532,9 @@ func (r *Result) String() string {
 		return "<nil frame.Result>"
 	}
 	shape := numfmt.Count(r.Rows, "row", "rows") + " × " + numfmt.Count(len(r.Columns), "column", "columns")
+	if of := r.lineage().NoteOf(); of != "" {
+		shape += " (" + of + ")"
+	}
 	lag := "replica lag unknown"
 	if r.LagKnown {
 		lag = fmt.Sprintf("replica lag %.1f s", r.Lag.Seconds())

@@ -28,6 +28,7 @@ func (r *Result) lineage() provenance.Lineage {
 	l.Cached = r.Source == FromCache
 	l.Truncated, l.Limit = r.Truncated, r.Limit
 	l.Engine = r.engine
+	l.Sample, l.Of, l.OfExact, l.Ordered = r.Sample, r.Of, r.OfExact, r.Ordered
 	return l
 }
 

@@ -26,9 +26,12 @@ func TestRowLimitTruncatesAndSays(t *testing.T) {
 	if first, _ := r.DataFrame.Elem(0, 0).Int(); first != 1 {
 		t.Errorf("expected the first row to be n=1, found %d", first)
 	}
-	want := "warning: truncated at 1,000 rows: the query returned more."
-	if !strings.Contains(e.out.String(), want) {
-		t.Errorf("expected %q in the output, found %q", want, e.out.String())
+	for _, want := range []string{"1,000 rows × 2 columns (of ≈5,000,000 rows, cut by the row limit)",
+		"warning: kept the first 1,000 rows of ≈5,000,000, in no particular order: not a sample (cut by the row limit). " +
+			"For a random sample of 1,000 rows instead, add frame.Sampled()"} {
+		if !strings.Contains(e.out.String(), want) {
+			t.Errorf("expected %q in the output, found %q", want, e.out.String())
+		}
 	}
 	// pg_stat_statements counts only statements that completed: the
 	// 5,000,000-row query was cancelled, not read to the end.

@@ -60,7 +60,7 @@ func (r *Result) Store(name string, opts ...Option) error {
 		return fmt.Errorf("frame: storing %q: %w", name, err)
 	}
 	meta := cacheMeta{Database: r.Database, SQL: r.SQL, FetchedAt: r.FetchedAt, Elapsed: r.Elapsed, LagKnown: r.LagKnown,
-		Lag: r.Lag, Rows: r.Rows, Truncated: r.Truncated, Limit: r.Limit}
+		Lag: r.Lag, Rows: r.Rows, Truncated: r.Truncated, Limit: r.Limit, Of: r.Of, OfExact: r.OfExact, Ordered: r.Ordered, Sample: r.Sample}
 	if err := writeCache(path, meta, cols); err != nil {
 		return fmt.Errorf("frame: storing %q: %w", name, err)
 	}
@@ -108,7 +108,8 @@ func LoadNamed(name string, opts ...Option) (*Result, error) {
 	}
 	r := &Result{DataFrame: df, Rows: meta.Rows, Truncated: meta.Truncated, Limit: meta.Limit, Source: FromCache,
 		Database: meta.Database, SQL: meta.SQL, FetchedAt: meta.FetchedAt, Elapsed: time.Since(start),
-		LagKnown: meta.LagKnown, Lag: meta.Lag, CacheFile: path, nulls: nulls, maxRows: s.maxRows}
+		LagKnown: meta.LagKnown, Lag: meta.Lag, CacheFile: path, nulls: nulls, maxRows: s.maxRows,
+		Of: meta.Of, OfExact: meta.OfExact, Ordered: meta.Ordered, Sample: meta.Sample}
 	r.Columns = make([]Column, len(meta.Columns))
 	for i, c := range meta.Columns {
 		r.Columns[i] = c.Column

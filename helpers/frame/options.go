@@ -38,6 +38,8 @@ type options struct {
 	bernoulli     bool
 	seed          *int64
 	maxRows       int
+	sampled       bool   // Sampled
+	sampleLabel   string // how Sample's TABLESAMPLE picks rows, in words
 	anyCost       bool
 }
 

@@ -69,6 +69,25 @@ func FrameLineage(df dataframe.DataFrame) (Lineage, bool) {
 	return e.lineage, true
 }
 
+// FrameSource is FrameLineage without the Numbers (which take a pass over the rows): what a chart needs
+// to say which part of the query's rows it drew.
+func FrameSource(df dataframe.DataFrame) (Lineage, bool) {
+	p, ok := frameKey(df)
+	if !ok {
+		return Lineage{}, false
+	}
+	v, ok := frames.Load(weak.Make(p))
+	if !ok {
+		return Lineage{}, false
+	}
+	e := v.(*frameEntry)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	l := e.lineage
+	l.Numbers = nil
+	return l, true
+}
+
 // NumbersOfFrame summarises a DataFrame loaded by helpers/frame the way a Summarizer summarises the same
 // rows read with pgx: time columns (seconds since 1970 in the DataFrame) become times, NULL (gota's
 // missing value) is NULL. oids are the PostgreSQL types of the columns.

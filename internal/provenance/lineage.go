@@ -28,6 +28,9 @@ type Lineage struct {
 	Limit      int       `json:"limit,omitempty"`       // the row limit applied, 0 for none
 	Sample     string    `json:"sample,omitempty"`      // how the rows or points were sampled, in words
 	Engine     string    `json:"engine,omitempty"`      // what computed the rows from the database's data ("Spark"), when not the database: SQL is that engine's
+	Of         int64     `json:"of,omitempty"`          // rows the query returns, when only part was kept (Truncated, Sample); 0 unknown
+	OfExact    bool      `json:"of_exact,omitempty"`    // Of was counted, not estimated by the planner
+	Ordered    bool      `json:"ordered,omitempty"`     // the query sorts its rows (ORDER BY): cut, it keeps the first in that order
 	Numbers    *Numbers  `json:"numbers,omitempty"`     // what make report VERIFY=1 compares
 }
 

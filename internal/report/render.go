@@ -684,8 +684,9 @@ func sourceFacts(l provenance.Lineage) [][2]string {
 	}
 	facts = append(facts, [2]string{"Read", when})
 	rows := numfmt.Count(l.Rows, "row", "rows")
-	if l.Truncated {
-		rows += fmt.Sprintf(" kept: the first %s, the query returned more", numfmt.Int(l.Limit))
+	if kept := l.Kept(); kept != "" {
+		// Which part of the query's rows: the first ones cut at the row limit, or a random sample.
+		rows = strings.ToUpper(kept[:1]) + kept[1:]
 	}
 	facts = append(facts, [2]string{"Rows", rows})
 	if len(l.Args) > 0 {
@@ -694,9 +695,6 @@ func sourceFacts(l provenance.Lineage) [][2]string {
 			as = append(as, fmt.Sprintf("$%d = %s", i+1, a))
 		}
 		facts = append(facts, [2]string{"Arguments", strings.Join(as, ", ")})
-	}
-	if l.Sample != "" {
-		facts = append(facts, [2]string{"Sample", l.Sample})
 	}
 	return facts
 }

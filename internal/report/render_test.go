@@ -124,7 +124,9 @@ func TestEveryFigureAndTableIsListedWithItsSQL(t *testing.T) {
 	bins1 := lineage("SELECT min(total), max(total) FROM orders", t0, 0.3)
 	bins2 := lineage("SELECT width_bucket(total, $1, $2, 30) AS bin, count(*) FROM orders GROUP BY 1", t0, 0.3, 0.0, 900.0)
 	status := lineage("SELECT status, count(*) AS orders FROM orders GROUP BY 1", t0, 0.3)
-	status.Truncated, status.Limit = true, 10
+	status.Truncated, status.Limit, status.Rows, status.Of = true, 10, 10, 1234
+	sample := lineage("SELECT * FROM events", t0, 0.3)
+	sample.Rows, sample.Sample, sample.Of, sample.OfExact = 9_871, "each row kept with probability 19.74 % (by a hash of the row, seed 1)", 50_000, true
 	r, h := renderCells(t, "",
 		md("## Results"),
 		code("", []map[string]any{figureOut("Orders per month", month)}),
@@ -132,6 +134,7 @@ func TestEveryFigureAndTableIsListedWithItsSQL(t *testing.T) {
 		code("", []map[string]any{figureOut("Order totals", bins1, bins2)}),
 		code("", []map[string]any{display(map[string]any{"image/png": pngBase64(t, 10, 10)})}), // an image without a record
 		code("", []map[string]any{figureOut("In the appendix", status)}, "appendix"),
+		code("", []map[string]any{figureOut("Sampled", sample)}),
 	)
 	if _, app := renderCells(t, "", md("## Body"), md("## How it was made\n\n### Data", "appendix")); !strings.Contains(app, `<h3 id="how-it-was-made">How it was made</h3>`) || !strings.Contains(app, `<h4 id="data">Data</h4>`) {
 		t.Errorf("an appendix cell's headings are not under the appendix's")
@@ -139,14 +142,14 @@ func TestEveryFigureAndTableIsListedWithItsSQL(t *testing.T) {
 	if strings.Count(h, "SELECT status, count(*) AS orders FROM orders GROUP BY 1") != 1 || !strings.Contains(h, `The same query and data as <a class="same-query" href="#source-table-1">Table 1</a>.`) {
 		t.Errorf("a query shown twice is not listed once")
 	}
-	if len(r.Sources) != 5 {
-		t.Fatalf("%d sources, want 5", len(r.Sources))
+	if len(r.Sources) != 6 {
+		t.Fatalf("%d sources, want 6", len(r.Sources))
 	}
 	labels := []string{}
 	for _, s := range r.Sources {
 		labels = append(labels, s.Label()+"/"+s.Where)
 	}
-	if got := strings.Join(labels, " "); got != "Figure 1/body Table 1/body Figure 2/body Figure 3/body Figure 4/appendix" {
+	if got := strings.Join(labels, " "); got != "Figure 1/body Table 1/body Figure 2/body Figure 3/body Figure 5/appendix Figure 4/body" {
 		t.Errorf("numbering: %s", got)
 	}
 	appendix := h[strings.Index(h, `id="sources"`):]
@@ -156,14 +159,15 @@ func TestEveryFigureAndTableIsListedWithItsSQL(t *testing.T) {
 		"$1 = &#39;EU&#39;, $2 = &#39;2025-01-01T00:00:00Z&#39;",
 		"(reused from the notebook&#39;s cache)",
 		"2026-11-20 10:00:00 UTC from the read replica, lag 0.3 s",
-		`id="source-table-1"`, "12 rows kept: the first 10, the query returned more",
+		`id="source-table-1"`, "The first 10 rows of ≈1,200, in no particular order: not a sample (cut by the row limit)",
+		"A random sample of 9,871 of 50,000 rows: each row kept with probability 19.74 % (by a hash of the row, seed 1)",
 		"Query 1 of 2", "Query 2 of 2", "width_bucket(total, $1, $2, 30)", "$1 = 0, $2 = 900",
 		`id="source-figure-3"`, "No query was recorded for it",
 		`id="source-figure-4"`,
-		"4 figures and 1 table",
+		"5 figures and 1 table",
 	} {
 		if !strings.Contains(appendix, want) {
-			t.Errorf("the appendix lacks %q", want)
+			t.Errorf("the appendix lacks %q\n%s", want, appendix)
 		}
 	}
 	body := h[:strings.Index(h, `id="sources"`)]

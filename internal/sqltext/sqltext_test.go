@@ -35,3 +35,26 @@ func TestLeadingWords(t *testing.T) {
 		}
 	}
 }
+
+func TestHasTopLevel(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"SELECT * FROM events ORDER BY occurred_at":                      true,
+		"select * from events order\n  by 1 limit 5":                     true,
+		"SELECT * FROM (SELECT * FROM events ORDER BY 1) AS e":           false,
+		"SELECT 'ORDER BY' AS x FROM events":                             false,
+		"SELECT \"order by\" FROM t":                                     false,
+		"SELECT * FROM t -- ORDER BY x":                                  false,
+		"SELECT * FROM t /* ORDER BY x */":                               false,
+		"SELECT $$ ORDER BY $$ FROM t":                                   false,
+		"SELECT array_agg(x ORDER BY y) FROM t":                          false,
+		"SELECT x, row_number() OVER (ORDER BY y) FROM t":                false,
+		"WITH s AS (SELECT 1 AS x) SELECT * FROM s ORDER BY x DESC":      true,
+		"SELECT recorder, byte FROM t":                                   false,
+		"SELECT * FROM t WHERE note = E'it''s \\' ORDER BY' ORDER BY id": true,
+		"SELECT * FROM t WHERE note = E'it''s \\' ORDER BY'":             false,
+	} {
+		if got := HasTopLevel(sql, "order", "by"); got != want {
+			t.Errorf("HasTopLevel(%q, order by) = %v, want %v", sql, got, want)
+		}
+	}
+}
