@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/child"
+
 	"github.com/jackc/pgx/v5"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
@@ -295,7 +297,7 @@ func (g *Graph) DotSVG(ctx context.Context) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path, "-Tsvg")
+	cmd := child.Command(ctx, path, "-Tsvg")
 	cmd.Stdin = strings.NewReader(g.DOT())
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/replicalab/replicalab/internal/child"
+
 	xhtml "golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -135,7 +137,7 @@ func pictures(ctx context.Context, rsvg, dir string, page []byte) ([]byte, error
 			if p.kind == "svg+xml" || p.kind == "webp" {
 				sem <- struct{}{}
 				defer func() { <-sem }()
-				cmd := exec.CommandContext(ctx, rsvg, "--zoom", "2", "--format", "png")
+				cmd := child.Command(ctx, rsvg, "--zoom", "2", "--format", "png")
 				if p.kind == "webp" { // rsvg-convert reads SVG only: wrap the picture
 					cmd.Stdin = strings.NewReader(`<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/webp;base64,` + base64.StdEncoding.EncodeToString(p.data) + `"/></svg>`)
 				} else {
@@ -194,7 +196,7 @@ func writeDocx(ctx context.Context, source []byte, path string) error {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	cmd := exec.CommandContext(ctx, pandoc, "--from", "html", "--to", "docx", "--resource-path", dir, "--output", tmp.Name())
+	cmd := child.Command(ctx, pandoc, "--from", "html", "--to", "docx", "--resource-path", dir, "--output", tmp.Name())
 	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(page)
 	var stderr bytes.Buffer

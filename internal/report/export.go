@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/child"
+
 	"github.com/replicalab/replicalab/internal/numfmt"
 	"github.com/replicalab/replicalab/internal/secrets"
 )
@@ -312,7 +314,7 @@ func execute(ctx context.Context, o ExportOptions, data []byte, inject string, a
 		timeout = 10 * time.Minute
 	}
 	abs, _ := filepath.Abs(o.Notebook)
-	cmd := exec.CommandContext(ctx, py, "-c", executeScript, src, dst, filepath.Dir(abs), fmt.Sprint(int(timeout.Seconds())))
+	cmd := child.Command(ctx, py, "-c", executeScript, src, dst, filepath.Dir(abs), fmt.Sprint(int(timeout.Seconds())))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
