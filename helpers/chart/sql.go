@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gonum.org/v1/plot"
 )
 
@@ -55,26 +56,33 @@ func wrap(query string) string {
 
 // describe returns the name and type of the one column query returns.
 func describe(ctx context.Context, q Querier, fn, query string, args []any) (string, uint32, error) {
+	fd, err := describeField(ctx, q, fn, query, args)
+	return fd.Name, fd.DataTypeOID, err
+}
+
+// describeField returns the description of the one column query returns: name, type, and the table
+// column it reads, if any.
+func describeField(ctx context.Context, q Querier, fn, query string, args []any) (pgconn.FieldDescription, error) {
 	if strings.TrimSpace(query) == "" {
-		return "", 0, fmt.Errorf("chart: %s: expected a query returning one column, found an empty query", fn)
+		return pgconn.FieldDescription{}, fmt.Errorf("chart: %s: expected a query returning one column, found an empty query", fn)
 	}
 	rows, err := q.Query(ctx, "SELECT * FROM "+wrap(query)+" LIMIT 0", args...)
 	if err != nil {
-		return "", 0, fmt.Errorf("chart: %s: %w", fn, err)
+		return pgconn.FieldDescription{}, fmt.Errorf("chart: %s: %w", fn, err)
 	}
 	fields := rows.FieldDescriptions()
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return "", 0, fmt.Errorf("chart: %s: %w", fn, err)
+		return pgconn.FieldDescription{}, fmt.Errorf("chart: %s: %w", fn, err)
 	}
 	if len(fields) != 1 {
 		names := make([]string, len(fields))
 		for i, f := range fields {
 			names[i] = f.Name
 		}
-		return "", 0, fmt.Errorf("chart: %s: expected a query returning one column, found %d (%s)", fn, len(fields), quoteList(names))
+		return pgconn.FieldDescription{}, fmt.Errorf("chart: %s: expected a query returning one column, found %d (%s)", fn, len(fields), quoteList(names))
 	}
-	return fields[0].Name, fields[0].DataTypeOID, nil
+	return fields[0], nil
 }
 
 // placeholders numbers parameters after the query's own.
@@ -264,10 +272,11 @@ func timeCountsSQL(ctx context.Context, q Querier, query string, o *options) (sq
 	if zone == "Local" {
 		return sqlTimeCounts{}, fmt.Errorf("chart: %s: In(time.Local) has no zone name the server knows; pass a named zone, e.g. In(time.LoadLocation(\"Europe/Berlin\"))", fn)
 	}
-	name, oid, err := describe(ctx, q, fn, query, o.args)
+	fd, err := describeField(ctx, q, fn, query, o.args)
 	if err != nil {
 		return sqlTimeCounts{}, err
 	}
+	name, oid := fd.Name, fd.DataTypeOID
 	t := sqlTimeCounts{name: name, counts: map[int64]float64{}}
 	ph := placeholders{args: append([]any(nil), o.args...)}
 	var tz string // the zone's placeholder, added when first needed
@@ -289,6 +298,19 @@ func timeCountsSQL(ctx context.Context, q Querier, query string, o *options) (sq
 		return t, fmt.Errorf("%w: chart: %s: column %q is %s, expected timestamptz, timestamp or date", ErrColumn, fn, name, typeName(oid))
 	}
 	values := "(SELECT " + expr + " AS t FROM " + wrap(query) + "(v)) AS chart_times"
+	// Too many buckets is refused before the data is read (buckets.go).
+	if o.unit != "" && o.hasBetween {
+		if n := bucketsOf(o.unit, o.from, o.to); n > maxTimeBuckets {
+			return t, tooManyBuckets(name, o.unit, n, " between the bounds given")
+		}
+	} else if o.unit != "" {
+		if lo, hi, ok := spanFromStats(ctx, unrecorded(q), fd, query, o.args); ok {
+			if n := bucketsOf(o.unit, lo, hi); n > maxTimeBuckets {
+				return t, tooManyBuckets(name, o.unit, n, fmt.Sprintf(" (estimated from the table's statistics: %s to %s)",
+					lo.UTC().Format("2006-01-02"), hi.UTC().Format("2006-01-02")))
+			}
+		}
+	}
 	if o.hasBetween {
 		t.from, t.to = o.from.In(o.loc), o.to.Add(-time.Nanosecond).In(o.loc)
 	} else {
@@ -307,6 +329,8 @@ func timeCountsSQL(ctx context.Context, q Querier, query string, o *options) (sq
 	t.unit = o.unit
 	if t.unit == "" {
 		t.unit = autoUnit(t.from, t.to)
+	} else if n := bucketsOf(t.unit, t.from, t.to); !o.hasBetween && n > maxTimeBuckets {
+		return t, tooManyBuckets(name, t.unit, n, fmt.Sprintf(" (the data spans %s to %s)", t.from.Format("2006-01-02 15:04"), t.to.Format("2006-01-02 15:04")))
 	}
 	unit := ph.add(string(t.unit)) + "::text"
 	local := "(t AT TIME ZONE " + zoneParam() + ")"

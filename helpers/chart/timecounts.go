@@ -105,8 +105,8 @@ const maxTimeBuckets = 100_000
 // from each bucket's start to the next's, every bucket from the one holding
 // from to the one holding to, empty ones at zero.
 func drawTimeCounts(name string, unit Unit, o *options, from, to time.Time, counts map[int64]float64, s Stats, extras ...string) (*plot.Plot, error) {
-	if n := to.Sub(from) / unit.approx(); n > maxTimeBuckets {
-		return nil, fmt.Errorf("chart: time counts of %q: expected at most %s buckets, found about %s %ss: choose a coarser Every", name, numfmt.Int(maxTimeBuckets), numfmt.Int(int(n)), unit)
+	if n := bucketsOf(unit, from, to); n > maxTimeBuckets {
+		return nil, tooManyBuckets(name, unit, n, "")
 	}
 	title := "Rows per " + string(unit)
 	p := newPlot(title, name+" ("+zoneName(o.loc, from)+")", "count", false, true)
