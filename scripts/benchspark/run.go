@@ -68,19 +68,20 @@ type bench struct {
 	out, log io.Writer
 	runs     int
 
-	c        *pgtest.Cluster
-	ports    []int
-	admin    []*pgx.Conn // superuser on each replica
-	srv      *sparkserver.Server
-	dir      string
-	app      string
-	want     dataframe.DataFrame
-	total    int64 // rows in events
-	setup    map[string]time.Duration
-	results  []*scenario
-	uiApp    string
-	last     dataframe.DataFrame
-	overhead time.Duration // a trivial Spark query, median
+	c         *pgtest.Cluster
+	ports     []int
+	admin     []*pgx.Conn // superuser on each replica
+	srv       *sparkserver.Server
+	dir       string
+	app       string
+	want      dataframe.DataFrame
+	total     int64 // rows in events
+	setup     map[string]time.Duration
+	results   []*scenario
+	uiApp     string
+	loadStart string
+	last      dataframe.DataFrame
+	overhead  time.Duration // a trivial Spark query, median
 }
 
 // scenario is one way of running the analysis, with what each run measured.
@@ -96,12 +97,16 @@ type scenario struct {
 	taskRun    time.Duration // Spark executors' run time, last run
 	equal      string
 	note       string
+	// how it ran
+	replicas, partitions, maxConns int
+	snapshot                       bool
 }
 
 func (b *bench) logf(format string, a ...any) { fmt.Fprintf(b.log, format+"\n", a...) }
 
 func (b *bench) run(ctx context.Context, scale string, cores int, memory string) error {
 	b.setup = map[string]time.Duration{}
+	b.loadStart = loadavg()
 	start := time.Now()
 	b.logf("starting a throwaway primary + replica at scale %s (seeding large takes minutes)…", scale)
 	c, err := pgtest.Start(ctx, pgtest.Options{Scale: scale})
@@ -176,6 +181,11 @@ func (b *bench) run(ctx context.Context, scale string, cores int, memory string)
 	if err := b.sparkOverhead(ctx); err != nil {
 		return err
 	}
+	// One Spark run of the analysis that is not counted: the JVM compiles its hot paths on the first.
+	b.logf("warming Spark up (one run of the analysis, not counted)…")
+	if _, err := b.sparkRun(ctx, b.ports, 2, []spark.Option{spark.Partitions(4)}, false); err != nil {
+		return fmt.Errorf("warming up: %w", err)
+	}
 	for _, sc := range []struct {
 		name        string
 		replicas    int
@@ -191,7 +201,7 @@ func (b *bench) run(ctx context.Context, scale string, cores int, memory string)
 		{name: "Spark, snapshot taken (2 replicas, 4 partitions → Parquet)", replicas: 2, partitions: 4, maxConns: 2, snapshot: true, takeOnly: true},
 		{name: "Spark, re-run from the snapshot", replicas: 2, partitions: 4, maxConns: 2, snapshot: true},
 	} {
-		s := &scenario{name: sc.name}
+		s := &scenario{name: sc.name, replicas: sc.replicas, partitions: sc.partitions, maxConns: sc.maxConns, snapshot: sc.snapshot}
 		n := b.runs
 		if sc.takeOnly {
 			n = 1
@@ -213,6 +223,44 @@ func (b *bench) run(ctx context.Context, scale string, cores int, memory string)
 		b.results = append(b.results, s)
 	}
 	b.report()
+	return b.save()
+}
+
+// save writes the measurements as JSON beside the other benchmarks' (data/bench/spark.json).
+func (b *bench) save() error {
+	repo, err := sparkserver.Repo()
+	if err != nil {
+		return nil
+	}
+	type out struct {
+		Name                 string
+		Walls                []time.Duration
+		RowsRead, Statements []int64
+		ExecTime             []time.Duration
+		Peak                 []int
+		TaskRun, TaskCPU     time.Duration
+		Equal                string
+	}
+	doc := map[string]any{"rows": b.total, "cores": runtime.NumCPU(), "spark_cores": b.srv.Cores, "overhead": b.overhead,
+		"setup": b.setup, "load_start": b.loadStart, "load_end": loadavg()}
+	var ss []out
+	for _, s := range b.results {
+		ss = append(ss, out{s.name, s.walls, s.rowsRead, s.statements, s.execTime, s.peak, s.taskRun, s.taskCPU, s.equal})
+	}
+	doc["scenarios"] = ss
+	data, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(repo, "data", "bench")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	path := filepath.Join(dir, "spark.json")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	b.logf("measurements saved in %s", path)
 	return nil
 }
 
