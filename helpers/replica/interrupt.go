@@ -48,10 +48,11 @@ func (t *tracker) busy() []*pgconn.PgConn {
 const cancelTimeout = 2 * time.Second
 
 // The process-wide interrupt handler, active while at least one Pool that
-// wants it is open.
+// wants it is open or a hook is registered.
 var interrupts struct {
 	mu    sync.Mutex
 	pools map[*Pool]struct{}
+	hooks map[*func(context.Context)]struct{}
 	ch    chan os.Signal
 }
 
@@ -62,6 +63,34 @@ func register(p *Pool) {
 		interrupts.pools = map[*Pool]struct{}{}
 	}
 	interrupts.pools[p] = struct{}{}
+	watchLocked()
+}
+
+// OnInterrupt adds f to what the interrupt handler does when the program gets
+// SIGINT or SIGTERM, before the signal takes its course: f runs alongside the
+// cancel requests, with a context that ends when the handler stops waiting
+// (2 s). It returns the function that removes f. Packages that start work
+// elsewhere use it to stop that work too (helpers/spark interrupts its Spark
+// jobs): one handler for the whole program.
+func OnInterrupt(f func(ctx context.Context)) (remove func()) {
+	interrupts.mu.Lock()
+	defer interrupts.mu.Unlock()
+	if interrupts.hooks == nil {
+		interrupts.hooks = map[*func(context.Context)]struct{}{}
+	}
+	key := &f
+	interrupts.hooks[key] = struct{}{}
+	watchLocked()
+	return func() {
+		interrupts.mu.Lock()
+		defer interrupts.mu.Unlock()
+		delete(interrupts.hooks, key)
+		unwatchLocked()
+	}
+}
+
+// watchLocked starts catching the signals if nothing does yet.
+func watchLocked() {
 	if interrupts.ch == nil {
 		ch := make(chan os.Signal, 1)
 		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
@@ -74,7 +103,12 @@ func unregister(p *Pool) {
 	interrupts.mu.Lock()
 	defer interrupts.mu.Unlock()
 	delete(interrupts.pools, p)
-	if len(interrupts.pools) == 0 && interrupts.ch != nil {
+	unwatchLocked()
+}
+
+// unwatchLocked stops catching the signals when nothing needs them any more.
+func unwatchLocked() {
+	if len(interrupts.pools) == 0 && len(interrupts.hooks) == 0 && interrupts.ch != nil {
 		signal.Stop(interrupts.ch)
 		close(interrupts.ch)
 		interrupts.ch = nil
@@ -95,9 +129,20 @@ func handleInterrupt(ch chan os.Signal) {
 		signal.Stop(ch) // a second Ctrl-C now ends the program at once
 		interrupts.ch = nil
 	}
+	var hooks []func(context.Context)
+	for f := range interrupts.hooks {
+		hooks = append(hooks, *f)
+	}
 	interrupts.mu.Unlock()
 
+	ctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
+	var wg sync.WaitGroup
+	for _, f := range hooks {
+		wg.Go(func() { f(ctx) })
+	}
 	CancelAll()
+	wg.Wait()
+	cancel()
 	if self, err := os.FindProcess(os.Getpid()); err == nil {
 		_ = self.Signal(sig)
 	}
