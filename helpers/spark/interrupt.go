@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/replicalab/replicalab/helpers/replica"
@@ -20,8 +17,9 @@ import (
 // Interrupting a cell: GoNB sends SIGINT to the cell's program, and the program dying does not stop a
 // Spark job (Spark Connect keeps a detached operation running for minutes, holding its JDBC connections
 // to the replicas). So while a session is connected, SIGINT and SIGTERM make it ask Spark to interrupt
-// every operation of the session (the Interrupt call of the Spark Connect protocol), then the signal
-// takes its course. Spark stops the tasks, which close their JDBC connections.
+// every operation of the session (the Interrupt call of the Spark Connect protocol), through
+// helpers/replica's interrupt handler, then the signal takes its course. Spark stops the tasks, which
+// close their JDBC connections.
 
 // sessionIDs records the Spark Connect session id of every request sent on a connection:
 // spark-connect-go chooses it and keeps it to itself.
@@ -94,59 +92,31 @@ func (b *builder) interruptAll(ctx context.Context) error {
 	return conn.Invoke(ctx, "/spark.connect.SparkConnectService/Interrupt", req.Interface(), resp)
 }
 
-// The process-wide interrupt handler, active while a session is connected.
-var interrupts struct {
+// The sessions connected to Spark, for InterruptAll; each also registers with helpers/replica's
+// interrupt handler (one handler for the program), which calls it on SIGINT or SIGTERM alongside the
+// replicas' cancel requests, then lets the signal take its course.
+var connected struct {
 	mu       sync.Mutex
-	builders map[*builder]struct{}
-	ch       chan os.Signal
+	builders map[*builder]func() // the builder → removes its interrupt hook
 }
 
 func watchInterrupts(b *builder) {
-	interrupts.mu.Lock()
-	defer interrupts.mu.Unlock()
-	if interrupts.builders == nil {
-		interrupts.builders = map[*builder]struct{}{}
+	connected.mu.Lock()
+	defer connected.mu.Unlock()
+	if connected.builders == nil {
+		connected.builders = map[*builder]func(){}
 	}
-	interrupts.builders[b] = struct{}{}
-	if interrupts.ch == nil {
-		ch := make(chan os.Signal, 1)
-		signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
-		interrupts.ch = ch
-		go handleInterrupt(ch)
+	if _, ok := connected.builders[b]; !ok {
+		connected.builders[b] = replica.OnInterrupt(func(ctx context.Context) { _ = b.interruptAll(ctx) })
 	}
 }
 
 func unwatchInterrupts(b *builder) {
-	interrupts.mu.Lock()
-	defer interrupts.mu.Unlock()
-	delete(interrupts.builders, b)
-	if len(interrupts.builders) == 0 && interrupts.ch != nil {
-		signal.Stop(interrupts.ch)
-		close(interrupts.ch)
-		interrupts.ch = nil
-	}
-}
-
-// handleInterrupt waits for a signal, interrupts every session's Spark operations and cancels the
-// replicas' queries in flight (at most 2 s), then stops catching and raises the signal again.
-func handleInterrupt(ch chan os.Signal) {
-	sig, ok := <-ch
-	if !ok {
-		return
-	}
-	interrupts.mu.Lock()
-	var bs []*builder
-	for b := range interrupts.builders {
-		bs = append(bs, b)
-	}
-	if interrupts.ch == ch {
-		signal.Stop(ch) // a second Ctrl-C ends the program at once
-		interrupts.ch = nil
-	}
-	interrupts.mu.Unlock()
-	interruptBuilders(bs)
-	if self, err := os.FindProcess(os.Getpid()); err == nil {
-		_ = self.Signal(sig)
+	connected.mu.Lock()
+	defer connected.mu.Unlock()
+	if remove, ok := connected.builders[b]; ok {
+		remove()
+		delete(connected.builders, b)
 	}
 }
 
@@ -154,12 +124,12 @@ func handleInterrupt(ch chan os.Signal) {
 // queries in flight, waiting at most 2 s. The interrupt handler calls it; programs that handle signals
 // themselves can too.
 func InterruptAll() {
-	interrupts.mu.Lock()
+	connected.mu.Lock()
 	var bs []*builder
-	for b := range interrupts.builders {
+	for b := range connected.builders {
 		bs = append(bs, b)
 	}
-	interrupts.mu.Unlock()
+	connected.mu.Unlock()
 	interruptBuilders(bs)
 }
 
