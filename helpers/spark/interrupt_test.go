@@ -37,6 +37,7 @@ func waitFor(d time.Duration, f func() bool) bool {
 const sleepyView = "SELECT e.id FROM events e WHERE CASE WHEN e.id % 100 = 0 THEN pg_sleep(0.5) IS NOT NULL ELSE true END"
 
 func TestInterruptStopsSparkAndTheReplicaQueries(t *testing.T) {
+	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
 	settings := env(t, c, ports[0])

@@ -98,6 +98,7 @@ func writer(t *testing.T, c *pgtest.Cluster, ports []int) {
 }
 
 func TestAWriteThroughTheSparkPathFails(t *testing.T) {
+	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
 	writer(t, c, ports)
@@ -170,6 +171,7 @@ func TestAWriteThroughTheSparkPathFails(t *testing.T) {
 }
 
 func TestAPrimaryInTheSettingsIsRefused(t *testing.T) {
+	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
 	for _, hosts := range [][]int{{c.PrimaryPort}, {ports[0], c.PrimaryPort}} {
@@ -415,6 +417,7 @@ func get(t *testing.T, url string) string {
 }
 
 func TestThePasswordStaysOutOfPlansLogsUIAndErrors(t *testing.T) {
+	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
 	settings := env(t, c, ports...)

@@ -70,6 +70,7 @@ func sameFrames(t *testing.T, what string, a, b dataframe.DataFrame) {
 }
 
 func TestLoadEqualsTheSameSQLOnTheReplica(t *testing.T) {
+	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
 	s, _ := open(t, env(t, c, ports...))
@@ -97,6 +98,7 @@ func TestLoadEqualsTheSameSQLOnTheReplica(t *testing.T) {
 }
 
 func TestDataFrameAPIEqualsTheSameSQLOnTheReplica(t *testing.T) {
+	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
 	s, _ := open(t, env(t, c, ports...))

@@ -12,6 +12,7 @@ import (
 // Spark's types come back as helpers/frame maps PostgreSQL's: the same kinds and gota types, NULL as
 // missing, NaN told apart from NULL, times as seconds since 1970 UTC, arrays in PostgreSQL's text form.
 func TestSparkTypesMapLikeFrame(t *testing.T) {
+	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
 	s, _ := open(t, env(t, c, ports[0]))
