@@ -24,7 +24,7 @@ export GOTOOLCHAIN := local
 help: ## List the targets
 	@echo "replicalab: analyse a production database's read replica from JupyterLab, safely."
 	@echo
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-15s %s\n", $$1, $$2}'
 
 lab: setup ## Set up what is missing, start the demo replica when there is no .env, open JupyterLab on notebooks/
 	$(GO) run ./scripts/lab prepare
@@ -114,7 +114,8 @@ kernel-status: ## Show the kernel's tools, kernelspec and what is missing
 	$(GO) run ./kernel status
 
 hooks: venv ## Install the git hooks (notebook outputs and secrets) and the notebook merge driver (nbdime, this repository only)
-	@if [ -d scripts/hook ] && [ -d .git ]; then $(GO) run ./scripts/hook install; fi
+	@# .git is a folder in a clone and a file in a git worktree: ask git.
+	@if [ -d scripts/hook ] && git rev-parse --git-dir >/dev/null 2>&1; then $(GO) run ./scripts/hook install; fi
 
 new: ## Start a notebook from a template: make new NAME=orders-by-region [FROM=6.0] [INITIALS=ab]
 	@test -n "$(NAME)" || { echo "usage: make new NAME=<description> [FROM=5.0] [INITIALS=ab]"; exit 2; }
