@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/go-gota/gota/dataframe"
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"gonum.org/v1/plot"
 
 	"github.com/replicalab/replicalab/internal/display"
@@ -186,8 +187,8 @@ func (c *Chart) save(name string) ([]string, error) {
 			return nil, err
 		}
 		path := filepath.Join(dir, base+"."+format)
-		if err := writeAtomic(path, data); err != nil {
-			return nil, err
+		if err := atomicfile.Write(path, data, 0o644); err != nil {
+			return nil, fmt.Errorf("chart: save: %w", err)
 		}
 		paths = append(paths, path)
 	}

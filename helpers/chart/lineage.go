@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/replicalab/replicalab/helpers/replica"
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/provenance"
 )
 
@@ -75,7 +76,10 @@ func (c *Chart) writeSidecar(dir, base string, files []string) (string, error) {
 		return "", fmt.Errorf("chart: save: %w", err)
 	}
 	path := filepath.Join(dir, base+".json")
-	return path, writeAtomic(path, append(data, '\n'))
+	if err := atomicfile.Write(path, append(data, '\n'), 0o644); err != nil {
+		return "", fmt.Errorf("chart: save: %w", err)
+	}
+	return path, nil
 }
 
 // recorder runs a SQL chart's queries and records each: SQL, arguments, the rows returned (summarised

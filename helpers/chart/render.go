@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/repo"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -148,46 +148,13 @@ func figureName(name string) (string, error) {
 	return base, nil
 }
 
-// FiguresDir is where Save writes: <repository>/reports/figures.
+// FiguresDir is where Save writes: <repository>/reports/figures, the
+// repository found by internal/repo ($REPLICALAB_REPO, set by the kernel,
+// else the nearest folder above the working folder holding go.mod).
 func FiguresDir() (string, error) {
-	if repo := os.Getenv("REPLICALAB_REPO"); repo != "" {
-		if fi, err := os.Stat(repo); err != nil || !fi.IsDir() {
-			return "", fmt.Errorf("chart: REPLICALAB_REPO=%q is not a folder", repo)
-		}
-		return filepath.Join(repo, "reports", "figures"), nil
-	}
-	wd, err := os.Getwd()
+	root, err := repo.Root("")
 	if err != nil {
-		return "", fmt.Errorf("chart: finding the repository: %w", err)
+		return "", fmt.Errorf("chart: cannot find the repository: %w", err)
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "reports", "figures"), nil
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("chart: cannot find the repository: REPLICALAB_REPO is not set and no go.mod is in %s or above", wd)
-		}
-	}
-}
-
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("chart: save: %w", err)
-	}
-	_, werr := f.Write(data)
-	cerr := f.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("chart: save %s: %w", path, err)
-	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("chart: save %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("chart: save %s: %w", path, err)
-	}
-	return nil
+	return filepath.Join(root, "reports", "figures"), nil
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
+	"github.com/replicalab/replicalab/internal/atomicfile"
+	"github.com/replicalab/replicalab/internal/repo"
 )
 
 // The cache file format (version 2), little-endian:
@@ -118,29 +120,17 @@ func canonicalArg(a any) ([]byte, error) {
 // cachePath is where the result of key lives under dir.
 func cachePath(dir, key string) string { return filepath.Join(dir, "frames", key+".frame") }
 
-// writeCache writes the columns to path atomically: a temporary file (0600)
-// in the same folder (0700), renamed into place.
-func writeCache(path string, meta cacheMeta, cols []*column) (err error) {
+// writeCache writes the columns to path atomically (internal/atomicfile): a
+// temporary file (0600) in the same folder (0700), renamed into place. The
+// file is not flushed to disk first: after a crash, a reader finds a file
+// whose trailer or checksum does not add up, and fetches again.
+func writeCache(path string, meta cacheMeta, cols []*column) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("frame: creating the cache folder: %w", err)
 	}
 	_ = os.Chmod(dir, 0o700) // frames/ is ours alone; folders MkdirAll creates are 0700 already
 	removeStaleTemps(dir)
-	f, err := os.CreateTemp(dir, ".tmp-*.frame")
-	if err != nil {
-		return fmt.Errorf("frame: writing the cache: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := f.Chmod(0o600); err != nil {
-		return fmt.Errorf("frame: writing the cache: %w", err)
-	}
-	w := &cacheWriter{bw: bufio.NewWriterSize(f, 1<<20), crc: crc32.New(crcTable)}
 	meta.Version = cacheVersion
 	meta.Columns = make([]cacheColumn, len(cols))
 	for i, c := range cols {
@@ -150,30 +140,25 @@ func writeCache(path string, meta cacheMeta, cols []*column) (err error) {
 	if err != nil {
 		return fmt.Errorf("frame: writing the cache: %w", err)
 	}
-	w.write([]byte(cacheMagic))
-	w.u32(uint32(len(mj)))
-	w.write(mj)
-	for _, c := range cols {
-		w.column(c)
-	}
-	var trailer [trailerSize]byte
-	binary.LittleEndian.PutUint64(trailer[0:], uint64(w.n))
-	binary.LittleEndian.PutUint32(trailer[8:], w.crc.Sum32())
-	copy(trailer[12:], cacheEnd)
-	if _, err := w.bw.Write(trailer[:]); err != nil {
-		w.err = err
-	}
-	if w.err == nil {
-		w.err = w.bw.Flush()
-	}
-	if w.err != nil {
-		return fmt.Errorf("frame: writing the cache: %w", w.err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("frame: writing the cache: %w", err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("frame: writing the cache: %w", err)
+	err = atomicfile.WriteFunc(path, 0o600, false, func(out io.Writer) error {
+		w := &cacheWriter{bw: out, crc: crc32.New(crcTable)}
+		w.write([]byte(cacheMagic))
+		w.u32(uint32(len(mj)))
+		w.write(mj)
+		for _, c := range cols {
+			w.column(c)
+		}
+		var trailer [trailerSize]byte
+		binary.LittleEndian.PutUint64(trailer[0:], uint64(w.n))
+		binary.LittleEndian.PutUint32(trailer[8:], w.crc.Sum32())
+		copy(trailer[12:], cacheEnd)
+		if w.err == nil {
+			_, w.err = out.Write(trailer[:])
+		}
+		return w.err
+	})
+	if err != nil {
+		return fmt.Errorf("frame: %w", err)
 	}
 	return nil
 }
@@ -181,8 +166,12 @@ func writeCache(path string, meta cacheMeta, cols []*column) (err error) {
 // removeStaleTemps deletes temporary files left by writers that died more
 // than an hour ago (a live writer renames its file within seconds).
 func removeStaleTemps(dir string) {
-	temps, _ := filepath.Glob(filepath.Join(dir, ".tmp-*.frame"))
-	for _, t := range temps {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if !atomicfile.IsTemp(e.Name()) {
+			continue
+		}
+		t := filepath.Join(dir, e.Name())
 		if st, err := os.Stat(t); err == nil && time.Since(st.ModTime()) > time.Hour {
 			_ = os.Remove(t)
 		}
@@ -190,7 +179,7 @@ func removeStaleTemps(dir string) {
 }
 
 type cacheWriter struct {
-	bw      *bufio.Writer
+	bw      io.Writer
 	crc     hash.Hash32
 	n       int64
 	err     error
@@ -703,22 +692,13 @@ func fromLittleEndian[T int | float64 | uint32 | bool](v []T) {
 	}
 }
 
-// defaultCacheDir picks the cache folder: <repo>/data/cache, where repo is
-// REPLICALAB_REPO (set by the kernel) or the nearest folder above the working
-// folder holding go.mod; else the user's cache folder.
-func defaultCacheDir(repo string) string {
-	if repo != "" {
-		return filepath.Join(repo, "data", "cache")
-	}
-	if wd, err := os.Getwd(); err == nil {
-		for d := wd; ; d = filepath.Dir(d) {
-			if st, err := os.Stat(filepath.Join(d, "go.mod")); err == nil && !st.IsDir() {
-				return filepath.Join(d, "data", "cache")
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
+// defaultCacheDir picks the cache folder: <repo>/data/cache, the repository
+// found by internal/repo (REPLICALAB_REPO, set by the kernel, else the
+// nearest folder above the working folder holding go.mod); else the user's
+// cache folder.
+func defaultCacheDir() string {
+	if root, err := repo.Root(""); err == nil {
+		return filepath.Join(root, "data", "cache")
 	}
 	if d, err := os.UserCacheDir(); err == nil {
 		return filepath.Join(d, "replicalab")

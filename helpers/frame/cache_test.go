@@ -210,7 +210,7 @@ func TestCacheFilesArePrivate(t *testing.T) {
 		t.Errorf("expected exactly the cache file, found %d entries", len(entries))
 	}
 	// A writer that died leaves a temporary file: removed once it is an hour old.
-	old, fresh := filepath.Join(filepath.Dir(r.CacheFile), ".tmp-1.frame"), filepath.Join(filepath.Dir(r.CacheFile), ".tmp-2.frame")
+	old, fresh := filepath.Join(filepath.Dir(r.CacheFile), ".a.frame.tmp-1"), filepath.Join(filepath.Dir(r.CacheFile), ".b.frame.tmp-2")
 	for _, p := range []string{old, fresh} {
 		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
 			t.Fatal(err)
@@ -240,7 +240,8 @@ func TestCacheFilesArePrivate(t *testing.T) {
 func TestDefaultCacheFolder(t *testing.T) {
 	repo := t.TempDir()
 	c := newEnv(t)
-	cfg := loadConfig(t, c.c.Env(), "REPLICALAB_REPO="+repo)
+	t.Setenv("REPLICALAB_REPO", repo) // the kernel sets it in the cells' environment
+	cfg := loadConfig(t, c.c.Env())
 	ctx := context.Background()
 	r, err := frame.Load(ctx, c.db, ordersQuery, frame.WithConfig(cfg), frame.Quiet(), frame.Args(2))
 	if err != nil {
@@ -251,6 +252,7 @@ func TestDefaultCacheFolder(t *testing.T) {
 	}
 
 	// No REPLICALAB_REPO: walk up from the working folder to go.mod.
+	t.Setenv("REPLICALAB_REPO", "")
 	root := t.TempDir()
 	if err := os.WriteFile(filepath.Join(root, "go.mod"), []byte("module x\n"), 0o600); err != nil {
 		t.Fatal(err)

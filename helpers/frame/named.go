@@ -158,7 +158,8 @@ func notebookName(cfg *config.Config) string {
 
 // linkAtomic makes dst a hard link to src, replacing dst atomically.
 func linkAtomic(src, dst string) error {
-	tmp := fmt.Sprintf("%s.tmp-%d", dst, time.Now().UnixNano())
+	dir, base := filepath.Split(dst)
+	tmp := filepath.Join(dir, fmt.Sprintf(".%s.tmp-%d", base, time.Now().UnixNano())) // atomicfile.IsTemp
 	if err := os.Link(src, tmp); err != nil {
 		return err
 	}

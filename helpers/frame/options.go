@@ -138,7 +138,7 @@ func (o options) resolve() (settings, error) {
 	if s.cacheDir == "" {
 		s.cacheDir = cfg.GetOr("REPLICALAB_CACHE_DIR", "")
 		if s.cacheDir == "" {
-			s.cacheDir = defaultCacheDir(cfg.GetOr("REPLICALAB_REPO", ""))
+			s.cacheDir = defaultCacheDir()
 		}
 	}
 	if o.limit != nil {

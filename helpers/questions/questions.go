@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/numfmt"
+	"github.com/replicalab/replicalab/internal/repo"
 )
 
 // Question is one entry of the log.
@@ -226,29 +228,15 @@ func At(path string) *Log { return &Log{Path: path, now: time.Now} }
 const DefaultFile = "notebooks/questions.md"
 
 // Default returns the repository's log: $REPLICALAB_QUESTIONS if set, else DefaultFile under
-// $REPLICALAB_REPO (set by the kernel), else under the folder holding go.mod found by walking up
-// from the working folder.
+// the repository (internal/repo: $REPLICALAB_REPO, set by the kernel, else the folder holding
+// go.mod found by walking up from the working folder).
 func Default() (*Log, error) {
 	if p := os.Getenv("REPLICALAB_QUESTIONS"); p != "" {
 		return At(p), nil
 	}
-	root := os.Getenv("REPLICALAB_REPO")
-	if root == "" {
-		dir, err := os.Getwd()
-		if err != nil {
-			return nil, fmt.Errorf("questions: finding the repository: %w", err)
-		}
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				root = dir
-				break
-			}
-			parent := filepath.Dir(dir)
-			if parent == dir {
-				return nil, errors.New("questions: expected REPLICALAB_REPO or a go.mod above the working folder, found neither (set REPLICALAB_QUESTIONS to the log's path)")
-			}
-			dir = parent
-		}
+	root, err := repo.Root("")
+	if err != nil {
+		return nil, fmt.Errorf("questions: %w (set REPLICALAB_QUESTIONS to the log's path)", err)
 	}
 	return At(filepath.Join(root, DefaultFile)), nil
 }
@@ -274,24 +262,8 @@ func (l *Log) write(d Doc) error {
 	if err := os.MkdirAll(filepath.Dir(l.Path), 0o755); err != nil {
 		return fmt.Errorf("questions: creating the log's folder: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(l.Path), ".questions-*.md")
-	if err != nil {
-		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := Format(tmp, d); err != nil {
-		tmp.Close()
-		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
-	}
-	if err := os.Rename(tmp.Name(), l.Path); err != nil {
-		return fmt.Errorf("questions: writing %s: %w", l.Path, err)
+	if err := atomicfile.WriteFunc(l.Path, 0o644, true, func(w io.Writer) error { return Format(w, d) }); err != nil {
+		return fmt.Errorf("questions: %w", err)
 	}
 	return nil
 }

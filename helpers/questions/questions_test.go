@@ -88,10 +88,15 @@ func TestParseRejectsBadDates(t *testing.T) {
 
 func TestDefaultUsesTheRepository(t *testing.T) {
 	t.Setenv("REPLICALAB_QUESTIONS", "")
-	t.Setenv("REPLICALAB_REPO", "/some/repo")
+	root := t.TempDir()
+	t.Setenv("REPLICALAB_REPO", root)
 	l, err := Default()
-	if err != nil || l.Path != "/some/repo/notebooks/questions.md" {
-		t.Errorf("want /some/repo/notebooks/questions.md, got %v %v", l, err)
+	if want := filepath.Join(root, "notebooks", "questions.md"); err != nil || l.Path != want {
+		t.Errorf("want %s, got %v %v", want, l, err)
+	}
+	t.Setenv("REPLICALAB_REPO", filepath.Join(root, "missing"))
+	if _, err := Default(); err == nil || !strings.Contains(err.Error(), "REPLICALAB_QUESTIONS") {
+		t.Errorf("a REPLICALAB_REPO that is not a folder: %v, want an error saying how to set the log's path", err)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/joho/godotenv"
+	"github.com/replicalab/replicalab/internal/atomicfile"
 )
 
 // EnvMarker is the line that marks an env file as written by demodb (and so safe to overwrite).
@@ -49,24 +50,8 @@ func writeEnvFile(path string, env [][2]string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("writing the env file: %w", err)
 	}
-	tmp, err := os.CreateTemp(dir, ".env.demodb-*")
-	if err != nil {
+	if err := atomicfile.Write(path, []byte(b.String()), 0o600); err != nil {
 		return fmt.Errorf("writing the env file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the env file: %w", err)
-	}
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("writing the env file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("writing the env file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("writing the env file %q: %w", path, err)
 	}
 	return nil
 }

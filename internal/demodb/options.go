@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/replicalab/replicalab/internal/repo"
 )
 
 // Default ports, names and scales of the demo database.
@@ -76,20 +78,14 @@ func ScaleName(f float64) string {
 	return strconv.FormatFloat(f, 'g', -1, 64)
 }
 
-// RepoRoot returns the nearest folder at or above dir that holds a go.mod file.
+// RepoRoot returns the repository found from dir by internal/repo ($REPLICALAB_REPO, else the
+// nearest folder at or above dir that holds a go.mod file).
 func RepoRoot(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
+	root, err := repo.Root(dir)
 	if err != nil {
-		return "", fmt.Errorf("finding the repository root from %q: %w", dir, err)
+		return "", fmt.Errorf("%w: run from inside the repository or pass --dir and --env-file", err)
 	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod found in %q or above: run from inside the repository or pass --dir and --env-file", abs)
-		}
-	}
+	return root, nil
 }
 
 // DefaultDir is <repository root>/data/demodb, the repository found from the working directory.

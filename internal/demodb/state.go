@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+
+	"github.com/replicalab/replicalab/internal/atomicfile"
 )
 
 const stateFile = "demodb.json"
@@ -60,11 +62,7 @@ func saveState(dir string, st *state) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing the demo database state: %w", err)
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, stateFile)); err != nil {
+	if err := atomicfile.Write(filepath.Join(dir, stateFile), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("writing the demo database state: %w", err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package kernelspec
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/replicalab/replicalab/internal/repo"
 )
 
 const usage = `usage: go run ./kernel <command> [flags]
@@ -100,32 +101,18 @@ func resolveRepo(flagRepo string) (string, error) {
 	return FindRepo(abs)
 }
 
-// FindRepo walks up from dir to the folder whose go.mod declares this module.
+// FindRepo returns the repository found from dir by internal/repo
+// ($REPLICALAB_REPO, else the nearest folder at or above dir holding a
+// go.mod) and checks that its go.mod declares this module.
 func FindRepo(dir string) (string, error) {
-	for d := dir; ; d = filepath.Dir(d) {
-		if mod, err := moduleOf(filepath.Join(d, "go.mod")); err == nil && mod == ModulePath {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod declaring module %s in %s or its parents; run this from the replicalab repository", ModulePath, dir)
-		}
-	}
-}
-
-func moduleOf(gomod string) (string, error) {
-	f, err := os.Open(gomod)
+	root, err := repo.Root(dir)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("%w: run this from the replicalab repository", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if rest, ok := strings.CutPrefix(line, "module "); ok {
-			return strings.Trim(strings.TrimSpace(rest), `"`), nil
-		}
+	if mod, err := repo.Module(root); err != nil || mod != ModulePath {
+		return "", fmt.Errorf("the go.mod of %s declares %q, not %s: run this from the replicalab repository", root, mod, ModulePath)
 	}
-	return "", errors.New("no module line")
+	return root, nil
 }
 
 // NewLayout fills a Layout for repo, choosing the data directory as documented.

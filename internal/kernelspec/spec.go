@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/replicalab/replicalab/internal/atomicfile"
 )
 
 // Name is the kernelspec's folder name; DisplayName is what JupyterLab's launcher shows.
@@ -160,23 +162,8 @@ func userDataDir() string {
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("kernelspec: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("kernelspec: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("kernelspec: write %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return fmt.Errorf("kernelspec: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("kernelspec: write %s: %w", path, err)
+	if err := atomicfile.Write(path, data, mode); err != nil {
+		return fmt.Errorf("kernelspec: %w", err)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/replicalab/replicalab/internal/child"
 
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/numfmt"
 	"github.com/replicalab/replicalab/internal/secrets"
 )
@@ -368,22 +369,7 @@ func hasTag(cell map[string]any, tag string) bool {
 }
 
 func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.Write(path, data, 0o644); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
