@@ -166,30 +166,64 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 			return nil, &ConnectError{Problem: ProblemConfig, Target: "replica settings", err: err}
 		}
 	}
-	s := &Settings{vars: map[string]string{}, box: &secretBox{}}
-	fail := func(vars []string, err error) (*Settings, error) {
-		return nil, &ConnectError{Problem: ProblemConfig, Target: "replica settings", Vars: vars, err: err}
-	}
-	origin := func(key string) string { return fmt.Sprintf("%s (%s)", key, cfg.Source(key)) }
-
-	dsn, _, haveURL := cfg.Lookup("DATABASE_URL")
-	haveURL = haveURL && strings.TrimSpace(dsn) != "" // DATABASE_URL= means unset
-	isURL := strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-	var inURL map[string]string
-	if haveURL && isURL {
-		if err := checkURLUserinfo(dsn); err != nil {
-			return fail([]string{"DATABASE_URL"}, err)
+	r := &resolver{cfg: cfg, o: o, s: &Settings{vars: map[string]string{}, box: &secretBox{}}, from: map[string]string{}}
+	for _, stage := range []func() error{
+		r.readURL,            // DATABASE_URL, checked
+		r.readVariables,      // each setting from DATABASE_URL, RDS_*, PG*
+		r.requireAndDefault,  // host, database, user; connect timeout and application name
+		r.parse,              // the connection string, through pgx
+		r.readBack,           // what pgx made of it: hosts, TLS mode, where the password came from
+		r.sessionProtections, // timeouts and read-only
+		r.poolAndPrimary,     // pool size, ALLOW_PRIMARY
+	} {
+		if err := stage(); err != nil {
+			return nil, err
 		}
 	}
-	if haveURL {
-		inURL = scanDSN(dsn)
-	}
+	r.report()
+	return r.s, nil
+}
 
-	var extra []string // keyword/value pairs to add to the connection string
-	from := map[string]string{}
+// resolver works out Settings in stages (see resolve).
+type resolver struct {
+	cfg *config.Config
+	o   options
+	s   *Settings
+
+	dsn            string
+	haveURL, isURL bool
+	inURL          map[string]string // the settings DATABASE_URL spells out
+	extra          []string          // keyword/value pairs to add to the connection string
+	from           map[string]string // setting -> where it came from
+	maxConns       int
+}
+
+func (r *resolver) fail(vars []string, err error) error {
+	return &ConnectError{Problem: ProblemConfig, Target: "replica settings", Vars: vars, err: err}
+}
+
+func (r *resolver) origin(key string) string { return fmt.Sprintf("%s (%s)", key, r.cfg.Source(key)) }
+
+func (r *resolver) readURL() error {
+	dsn, _, have := r.cfg.Lookup("DATABASE_URL")
+	r.dsn, r.haveURL = dsn, have && strings.TrimSpace(dsn) != "" // DATABASE_URL= means unset
+	r.isURL = strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+	if r.haveURL && r.isURL {
+		if err := checkURLUserinfo(dsn); err != nil {
+			return r.fail([]string{"DATABASE_URL"}, err)
+		}
+	}
+	if r.haveURL {
+		r.inURL = scanDSN(dsn)
+	}
+	return nil
+}
+
+func (r *resolver) readVariables() error {
+	s := r.s
 	for _, k := range connKeys {
-		if _, ok := inURL[k.name]; ok {
-			from[k.name], s.vars[k.name] = origin("DATABASE_URL"), "DATABASE_URL"
+		if _, ok := r.inURL[k.name]; ok {
+			r.from[k.name], s.vars[k.name] = r.origin("DATABASE_URL"), "DATABASE_URL"
 			continue
 		}
 		key, v, ok := "", "", false
@@ -197,14 +231,14 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 			if cand == "" {
 				continue
 			}
-			if v, _, ok = cfg.Lookup(cand); ok {
+			if v, _, ok = r.cfg.Lookup(cand); ok {
 				key = cand
 				break
 			}
 		}
 		if !ok {
 			switch {
-			case haveURL:
+			case r.haveURL:
 				s.vars[k.name] = "DATABASE_URL"
 			case k.recipe != "":
 				s.vars[k.name] = k.recipe
@@ -216,58 +250,67 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 		if k.convert != nil {
 			var err error
 			if v, err = k.convert(v); err != nil {
-				return fail([]string{key}, fmt.Errorf("%s (from %s): %w", key, cfg.Source(key), err))
+				return r.fail([]string{key}, fmt.Errorf("%s (from %s): %w", key, r.cfg.Source(key), err))
 			}
 		}
 		if k.name == "password" {
 			s.box.password = v
 		}
-		from[k.name], s.vars[k.name] = origin(key), key
-		extra = append(extra, k.name, v)
+		r.from[k.name], s.vars[k.name] = r.origin(key), key
+		r.extra = append(r.extra, k.name, v)
 	}
+	return nil
+}
 
+func (r *resolver) requireAndDefault() error {
 	for _, req := range []struct{ name, recipe, libpq string }{
 		{"host", "RDS_HOSTNAME", "PGHOST"}, {"database", "RDS_DB_NAME", "PGDATABASE"}, {"user", "RDS_USERNAME", "PGUSER"},
 	} {
-		if _, ok := from[req.name]; !ok {
-			return fail([]string{req.recipe}, cfg.Missing(req.recipe, "DATABASE_URL", req.libpq))
+		if _, ok := r.from[req.name]; !ok {
+			return r.fail([]string{req.recipe}, r.cfg.Missing(req.recipe, "DATABASE_URL", req.libpq))
 		}
 	}
-	if _, ok := from["connect_timeout"]; !ok {
+	if _, ok := r.from["connect_timeout"]; !ok {
 		secs := int(math.Ceil(DefaultConnectTimeout.Seconds()))
-		extra = append(extra, "connect_timeout", strconv.Itoa(secs))
-		from["connect_timeout"] = "default"
+		r.extra = append(r.extra, "connect_timeout", strconv.Itoa(secs))
+		r.from["connect_timeout"] = "default"
 	}
-	if o.appName != "" {
-		extra = append(extra, "application_name", o.appName)
-		from["application_name"] = "replica.AppName"
-	} else if _, ok := from["application_name"]; !ok {
-		extra = append(extra, "application_name", defaultAppName(cfg))
-		from["application_name"] = "default (the notebook's name)"
+	if r.o.appName != "" {
+		r.extra = append(r.extra, "application_name", r.o.appName)
+		r.from["application_name"] = "replica.AppName"
+	} else if _, ok := r.from["application_name"]; !ok {
+		r.extra = append(r.extra, "application_name", defaultAppName(r.cfg))
+		r.from["application_name"] = "default (the notebook's name)"
 	}
+	return nil
+}
 
-	connString := dsn
+func (r *resolver) parse() error {
+	s := r.s
+	connString := r.dsn
 	switch {
-	case !haveURL:
-		connString = keywordValues(extra)
-	case isURL:
-		connString = appendURLParams(dsn, extra)
+	case !r.haveURL:
+		connString = keywordValues(r.extra)
+	case r.isURL:
+		connString = appendURLParams(r.dsn, r.extra)
 	default:
-		if len(extra) > 0 {
-			connString = dsn + " " + keywordValues(extra)
+		if len(r.extra) > 0 {
+			connString = r.dsn + " " + keywordValues(r.extra)
 		}
 	}
-	if haveURL && inURL["password"] != "" {
-		s.box.password = inURL["password"]
+	if r.haveURL && r.inURL["password"] != "" {
+		s.box.password = r.inURL["password"]
 	}
-
 	pc, err := parseWithoutPassword(connString, s.box.password)
 	if err != nil {
-		return fail(blameParse(err, s.vars), scrubErr(err, s.box.password))
+		return r.fail(blameParse(err, s.vars), scrubErr(err, s.box.password))
 	}
 	s.box.pool = pc
-	cc := pc.ConnConfig
+	return nil
+}
 
+func (r *resolver) readBack() error {
+	s, cc := r.s, r.s.box.pool.ConnConfig
 	s.User, s.Database = cc.User, cc.Database
 	s.Hosts = append(s.Hosts, hostPort(cc.Host, cc.Port))
 	for _, fb := range cc.Fallbacks {
@@ -278,16 +321,16 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 	s.ConnectTimeout = cc.ConnectTimeout
 	s.AppName = cc.RuntimeParams["application_name"]
 	s.SSLMode = "prefer"
-	if v, ok := inURL["sslmode"]; ok {
+	if v, ok := r.inURL["sslmode"]; ok {
 		s.SSLMode = v
-	} else if v := settingValue(extra, "sslmode"); v != "" {
+	} else if v := settingValue(r.extra, "sslmode"); v != "" {
 		s.SSLMode = v
 	} else if v := os.Getenv("PGSSLMODE"); v != "" { // pgx reads it from the process itself
-		s.SSLMode, from["sslmode"] = v, "PGSSLMODE (environment)"
+		s.SSLMode, r.from["sslmode"] = v, "PGSSLMODE (environment)"
 	}
 	if s.box.password == "" && cc.Password != "" && os.Getenv("PGPASSWORD") != "" {
 		// cfg did not hold it, but pgx reads the process environment itself.
-		s.box.password, from["password"] = cc.Password, "PGPASSWORD (process environment)"
+		s.box.password, r.from["password"] = cc.Password, "PGPASSWORD (process environment)"
 	} else if s.box.password == "" && cc.Password != "" {
 		pass := os.Getenv("PGPASSFILE")
 		if pass == "" {
@@ -295,15 +338,20 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 				pass = filepath.Join(home, ".pgpass")
 			}
 		}
-		if f := settingValue(extra, "passfile"); f != "" {
+		if f := settingValue(r.extra, "passfile"); f != "" {
 			pass = f
 		}
 		s.box.password = cc.Password
-		from["password"] = ".pgpass (" + pass + ")"
+		r.from["password"] = ".pgpass (" + pass + ")"
 	}
+	return nil
+}
 
-	// Session protections: an option > REPLICALAB_* > the connection string > default.
-	rp := cc.RuntimeParams
+// sessionProtections sets the timeouts (an option > REPLICALAB_* > the
+// connection string > default) and read-only sessions.
+func (r *resolver) sessionProtections() error {
+	s, o := r.s, r.o
+	rp := s.box.pool.ConnConfig.RuntimeParams
 	for _, p := range []struct {
 		param, key string
 		opt, def   time.Duration
@@ -313,23 +361,23 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 		{"lock_timeout", KeyLockTimeout, o.lockTimeout, DefaultLockTimeout, &s.LockTimeout},
 		{"idle_in_transaction_session_timeout", KeyIdleTxTimeout, o.idleTxTimeout, DefaultIdleTxTimeout, &s.IdleTxTimeout},
 	} {
-		d, err := cfg.DurationOr(p.key, p.def)
+		d, err := r.cfg.DurationOr(p.key, p.def)
 		if err != nil {
-			return fail([]string{p.key}, err)
+			return r.fail([]string{p.key}, err)
 		}
 		switch {
 		case p.opt > 0:
-			d, from[p.param] = p.opt, "option"
-		case cfg.Has(p.key):
-			from[p.param] = origin(p.key)
+			d, r.from[p.param] = p.opt, "option"
+		case r.cfg.Has(p.key):
+			r.from[p.param] = r.origin(p.key)
 		case rp[p.param] != "":
 			ms, err := strconv.ParseInt(rp[p.param], 10, 64)
 			if err != nil {
-				return fail([]string{"DATABASE_URL"}, fmt.Errorf("%s in DATABASE_URL: expected milliseconds, found %q", p.param, rp[p.param]))
+				return r.fail([]string{"DATABASE_URL"}, fmt.Errorf("%s in DATABASE_URL: expected milliseconds, found %q", p.param, rp[p.param]))
 			}
-			d, from[p.param] = time.Duration(ms)*time.Millisecond, origin("DATABASE_URL")
+			d, r.from[p.param] = time.Duration(ms)*time.Millisecond, r.origin("DATABASE_URL")
 		default:
-			from[p.param] = "default"
+			r.from[p.param] = "default"
 		}
 		*p.dst = d
 		rp[p.param] = strconv.FormatInt(d.Milliseconds(), 10)
@@ -339,27 +387,37 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 	if _, ok := rp["synchronize_seqscans"]; !ok {
 		rp["synchronize_seqscans"] = "off"
 	}
+	return nil
+}
 
+func (r *resolver) poolAndPrimary() error {
+	s, cfg := r.s, r.cfg
 	maxConns, err := cfg.IntOr(KeyMaxConns, DefaultMaxConns)
 	if err != nil {
-		return fail([]string{KeyMaxConns}, err)
+		return r.fail([]string{KeyMaxConns}, err)
 	}
 	if maxConns < 1 {
-		return fail([]string{KeyMaxConns}, fmt.Errorf("%s (from %s): expected at least 1, found %d", KeyMaxConns, cfg.Source(KeyMaxConns), maxConns))
+		return r.fail([]string{KeyMaxConns}, fmt.Errorf("%s (from %s): expected at least 1, found %d", KeyMaxConns, cfg.Source(KeyMaxConns), maxConns))
 	}
-	if o.maxConns > 0 {
-		maxConns = int(o.maxConns)
+	if r.o.maxConns > 0 {
+		maxConns = int(r.o.maxConns)
 	}
+	r.maxConns = maxConns
 	s.MaxConns = int32(maxConns)
+	pc := s.box.pool
 	pc.MaxConns, pc.MinConns, pc.MinIdleConns = s.MaxConns, 0, 0
 
 	allow, err := cfg.BoolOr(KeyAllowPrimary, false)
 	if err != nil {
-		return fail([]string{KeyAllowPrimary}, err)
+		return r.fail([]string{KeyAllowPrimary}, err)
 	}
-	s.AllowPrimary = allow || o.allowPrimary
+	s.AllowPrimary = allow || r.o.allowPrimary
+	return nil
+}
 
-	// The report.
+// report lists every setting and where it came from, never the password.
+func (r *resolver) report() {
+	s, from := r.s, r.from
 	add := func(name, value, src string) {
 		if src == "" {
 			src = "default"
@@ -381,10 +439,10 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 	}
 	add("password", pw, from["password"])
 	add("sslmode", s.SSLMode, from["sslmode"])
-	if v := settingValue(extra, "sslrootcert"); v != "" || from["sslrootcert"] != "" {
+	if v := settingValue(r.extra, "sslrootcert"); v != "" || from["sslrootcert"] != "" {
 		add("sslrootcert", v, from["sslrootcert"])
 	}
-	if tsa := settingValue(extra, "target_session_attrs"); tsa != "" || from["target_session_attrs"] != "" {
+	if tsa := settingValue(r.extra, "target_session_attrs"); tsa != "" || from["target_session_attrs"] != "" {
 		add("target_session_attrs", tsa, from["target_session_attrs"])
 	}
 	add("connect_timeout", s.ConnectTimeout.String(), from["connect_timeout"])
@@ -394,20 +452,19 @@ func resolve(cfg *config.Config, o options) (*Settings, error) {
 	add("idle_in_transaction_session_timeout", s.IdleTxTimeout.String(), from["idle_in_transaction_session_timeout"])
 	add("default_transaction_read_only", "on", "always")
 	maxFrom := "default"
-	if o.maxConns > 0 {
+	if r.o.maxConns > 0 {
 		maxFrom = "replica.MaxConns"
-	} else if cfg.Has(KeyMaxConns) {
-		maxFrom = origin(KeyMaxConns)
+	} else if r.cfg.Has(KeyMaxConns) {
+		maxFrom = r.origin(KeyMaxConns)
 	}
-	add("max connections", strconv.Itoa(maxConns), maxFrom)
+	add("max connections", strconv.Itoa(r.maxConns), maxFrom)
 	allowFrom := "default"
-	if o.allowPrimary {
+	if r.o.allowPrimary {
 		allowFrom = "replica.AllowPrimary"
-	} else if cfg.Has(KeyAllowPrimary) {
-		allowFrom = origin(KeyAllowPrimary)
+	} else if r.cfg.Has(KeyAllowPrimary) {
+		allowFrom = r.origin(KeyAllowPrimary)
 	}
 	add("allow primary", strconv.FormatBool(s.AllowPrimary), allowFrom)
-	return s, nil
 }
 
 func hostPort(host string, port uint16) string {
