@@ -168,142 +168,183 @@ func describe(ctx context.Context, q Querier, table string, o options) (*Detail,
 		personal = DefaultPersonal
 	}
 	err := readOnly(ctx, q, o.timeout, func(tx pgx.Tx) error {
-		var oid uint32
-		var est float64
-		var an, vac *time.Time
-		t := &d.Table
-		err := tx.QueryRow(ctx, tableSQL, table).Scan(&oid, &t.Schema, &t.Name, &t.Kind, &est, &t.Bytes, &an, &vac, &t.Comment, &t.Readable, &t.StatsLocal)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("%w: expected a table or view named %q, found none (see explore.Tables for the names)", ErrNoTable, table)
-		}
+		oid, err := d.readTable(ctx, tx, table)
 		if err != nil {
-			return fmt.Errorf("explore: looking up table %q: %w", table, err)
+			return err
 		}
-		t.Analyzed, t.Estimate = est >= 0, int64(math.Round(est))
-		if !t.Analyzed {
-			t.Estimate = -1
+		if err := d.readColumns(ctx, tx, oid, personal, o.showPersonal); err != nil {
+			return err
 		}
-		if an != nil {
-			t.LastAnalyze = *an
+		if err := d.readKeys(ctx, tx, oid); err != nil {
+			return err
 		}
-		if vac != nil {
-			t.LastVacuum = *vac
-		}
-
-		rows, err := tx.Query(ctx, columnsSQL, oid, t.Schema, t.Name, t.Kind == "partitioned table")
-		if err != nil {
-			return fmt.Errorf("explore: reading the columns of %s: %w", t, err)
-		}
-		for rows.Next() {
-			var c Column
-			var cat string
-			var has bool
-			var nullFrac, nd, corr *float64
-			var mcv, hist []string
-			var freqs []float64
-			var width *int32
-			if err := rows.Scan(&c.Name, &c.Type, &c.NotNull, &c.Default, &c.Comment, &cat, &has, &nullFrac, &nd, &mcv, &freqs, &hist, &corr, &width); err != nil {
-				rows.Close()
-				return fmt.Errorf("explore: reading the columns of %s: %w", t, err)
-			}
-			if cat != "" {
-				c.category = cat[0]
-			}
-			c.Personal = personal.MatchString(c.Name)
-			if has {
-				s := &Stats{MostCommon: mcv, Freqs: freqs, Histogram: hist, Correlation: corr}
-				if nullFrac != nil {
-					s.NullFrac = *nullFrac
-				}
-				if nd != nil {
-					s.NDistinct = *nd
-				}
-				if width != nil {
-					s.AvgWidth = int(*width)
-				}
-				s.Distinct = distinct(s.NDistinct, t.Estimate)
-				if c.Personal && !o.showPersonal && (len(s.MostCommon) > 0 || len(s.Histogram) > 0) {
-					s.Masked = true
-					for i := range s.MostCommon {
-						s.MostCommon[i] = "•••"
-					}
-					for i := range s.Histogram {
-						s.Histogram[i] = "•••"
-					}
-				}
-				c.Stats = s
-			}
-			d.Columns = append(d.Columns, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("explore: reading the columns of %s: %w", t, err)
-		}
-
-		rows, err = tx.Query(ctx, keysSQL, oid)
-		if err != nil {
-			return fmt.Errorf("explore: reading the constraints of %s: %w", t, err)
-		}
-		for rows.Next() {
-			var k Key
-			var kind string
-			var own bool
-			if err := rows.Scan(&k.Name, &kind, &k.Table, &k.Columns, &k.RefTable, &k.RefColumns, &k.Definition, &own); err != nil {
-				rows.Close()
-				return fmt.Errorf("explore: reading the constraints of %s: %w", t, err)
-			}
-			k.Kind = map[string]string{"p": "primary key", "u": "unique", "f": "foreign key", "c": "check"}[kind]
-			if own {
-				d.Keys = append(d.Keys, k)
-			}
-			if k.Kind == "foreign key" && k.RefTable == t.String() {
-				d.Referenced = append(d.Referenced, k) // a self-reference is in both lists
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("explore: reading the constraints of %s: %w", t, err)
-		}
-		for _, k := range d.Keys {
-			for i := range d.Columns {
-				c := &d.Columns[i]
-				for j, name := range k.Columns {
-					if name != c.Name {
-						continue
-					}
-					switch k.Kind {
-					case "primary key":
-						c.PrimaryKey = true
-					case "foreign key":
-						ref := k.RefTable
-						if j < len(k.RefColumns) {
-							ref += "(" + k.RefColumns[j] + ")"
-						}
-						c.References = append(c.References, ref)
-					}
-				}
-			}
-		}
-
-		rows, err = tx.Query(ctx, indexesSQL, oid)
-		if err != nil {
-			return fmt.Errorf("explore: reading the indexes of %s: %w", t, err)
-		}
-		for rows.Next() {
-			var ix Index
-			if err := rows.Scan(&ix.Name, &ix.Definition, &ix.Unique, &ix.Primary, &ix.Valid, &ix.Bytes); err != nil {
-				rows.Close()
-				return fmt.Errorf("explore: reading the indexes of %s: %w", t, err)
-			}
-			d.Indexes = append(d.Indexes, ix)
-		}
-		rows.Close()
-		return rows.Err()
+		return d.readIndexes(ctx, tx, oid)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return d, nil
+}
+
+// readTable finds the table and what the catalog says of it; it returns its oid.
+func (d *Detail) readTable(ctx context.Context, tx pgx.Tx, table string) (uint32, error) {
+	var oid uint32
+	var est float64
+	var an, vac *time.Time
+	t := &d.Table
+	err := tx.QueryRow(ctx, tableSQL, table).Scan(&oid, &t.Schema, &t.Name, &t.Kind, &est, &t.Bytes, &an, &vac, &t.Comment, &t.Readable, &t.StatsLocal)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("%w: expected a table or view named %q, found none (see explore.Tables for the names)", ErrNoTable, table)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("explore: looking up table %q: %w", table, err)
+	}
+	t.Analyzed, t.Estimate = est >= 0, int64(math.Round(est))
+	if !t.Analyzed {
+		t.Estimate = -1
+	}
+	if an != nil {
+		t.LastAnalyze = *an
+	}
+	if vac != nil {
+		t.LastVacuum = *vac
+	}
+	return oid, nil
+}
+
+// readColumns reads the columns with their pg_stats profile, masking the values of personal
+// columns unless showPersonal.
+func (d *Detail) readColumns(ctx context.Context, tx pgx.Tx, oid uint32, personal *regexp.Regexp, showPersonal bool) error {
+	t := d.Table
+	rows, err := tx.Query(ctx, columnsSQL, oid, t.Schema, t.Name, t.Kind == "partitioned table")
+	if err != nil {
+		return fmt.Errorf("explore: reading the columns of %s: %w", t, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Column
+		var cat string
+		var has bool
+		var nullFrac, nd, corr *float64
+		var mcv, hist []string
+		var freqs []float64
+		var width *int32
+		if err := rows.Scan(&c.Name, &c.Type, &c.NotNull, &c.Default, &c.Comment, &cat, &has, &nullFrac, &nd, &mcv, &freqs, &hist, &corr, &width); err != nil {
+			return fmt.Errorf("explore: reading the columns of %s: %w", t, err)
+		}
+		if cat != "" {
+			c.category = cat[0]
+		}
+		c.Personal = personal.MatchString(c.Name)
+		if has {
+			s := &Stats{MostCommon: mcv, Freqs: freqs, Histogram: hist, Correlation: corr}
+			if nullFrac != nil {
+				s.NullFrac = *nullFrac
+			}
+			if nd != nil {
+				s.NDistinct = *nd
+			}
+			if width != nil {
+				s.AvgWidth = int(*width)
+			}
+			s.Distinct = distinct(s.NDistinct, t.Estimate)
+			if c.Personal && !showPersonal {
+				s.mask()
+			}
+			c.Stats = s
+		}
+		d.Columns = append(d.Columns, c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("explore: reading the columns of %s: %w", t, err)
+	}
+	return nil
+}
+
+// mask replaces the values pg_stats holds (most common values, histogram bounds) by "•••".
+func (s *Stats) mask() {
+	if len(s.MostCommon) == 0 && len(s.Histogram) == 0 {
+		return
+	}
+	s.Masked = true
+	for i := range s.MostCommon {
+		s.MostCommon[i] = "•••"
+	}
+	for i := range s.Histogram {
+		s.Histogram[i] = "•••"
+	}
+}
+
+// readKeys reads the table's constraints and the foreign keys pointing to it, and marks its key
+// columns.
+func (d *Detail) readKeys(ctx context.Context, tx pgx.Tx, oid uint32) error {
+	t := d.Table
+	rows, err := tx.Query(ctx, keysSQL, oid)
+	if err != nil {
+		return fmt.Errorf("explore: reading the constraints of %s: %w", t, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k Key
+		var kind string
+		var own bool
+		if err := rows.Scan(&k.Name, &kind, &k.Table, &k.Columns, &k.RefTable, &k.RefColumns, &k.Definition, &own); err != nil {
+			return fmt.Errorf("explore: reading the constraints of %s: %w", t, err)
+		}
+		k.Kind = map[string]string{"p": "primary key", "u": "unique", "f": "foreign key", "c": "check"}[kind]
+		if own {
+			d.Keys = append(d.Keys, k)
+		}
+		if k.Kind == "foreign key" && k.RefTable == t.String() {
+			d.Referenced = append(d.Referenced, k) // a self-reference is in both lists
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("explore: reading the constraints of %s: %w", t, err)
+	}
+	d.markKeyColumns()
+	return nil
+}
+
+// markKeyColumns sets PrimaryKey and References on the columns the table's keys name.
+func (d *Detail) markKeyColumns() {
+	for _, k := range d.Keys {
+		for i := range d.Columns {
+			c := &d.Columns[i]
+			for j, name := range k.Columns {
+				if name != c.Name {
+					continue
+				}
+				switch k.Kind {
+				case "primary key":
+					c.PrimaryKey = true
+				case "foreign key":
+					ref := k.RefTable
+					if j < len(k.RefColumns) {
+						ref += "(" + k.RefColumns[j] + ")"
+					}
+					c.References = append(c.References, ref)
+				}
+			}
+		}
+	}
+}
+
+// readIndexes reads the table's indexes.
+func (d *Detail) readIndexes(ctx context.Context, tx pgx.Tx, oid uint32) error {
+	rows, err := tx.Query(ctx, indexesSQL, oid)
+	if err != nil {
+		return fmt.Errorf("explore: reading the indexes of %s: %w", d.Table, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ix Index
+		if err := rows.Scan(&ix.Name, &ix.Definition, &ix.Unique, &ix.Primary, &ix.Valid, &ix.Bytes); err != nil {
+			return fmt.Errorf("explore: reading the indexes of %s: %w", d.Table, err)
+		}
+		d.Indexes = append(d.Indexes, ix)
+	}
+	return rows.Err()
 }
 
 // distinct resolves n_distinct: positive is a count; negative is minus a fraction of the rows.
