@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/replicalab/replicalab/internal/gotalayout"
 	"github.com/replicalab/replicalab/internal/numfmt"
 
 	"github.com/go-gota/gota/dataframe"
@@ -171,7 +172,7 @@ func (st style) cell(s col, row int) cell {
 			m := st.nulls[s.Name]
 			null = row < len(m) && m[row]
 		} else {
-			null = sqlNull(e)
+			null = gotalayout.SQLNull(e)
 		}
 		if s.Type() == series.Float && !null {
 			return cell{text: "NaN", missing: true}

@@ -3,13 +3,14 @@ package frame_test
 import (
 	"context"
 	"fmt"
-	"github.com/replicalab/replicalab/internal/numfmt"
 	"math"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/replicalab/replicalab/internal/numfmt"
 
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"

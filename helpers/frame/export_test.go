@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/gotalayout"
 )
 
 // Test hooks, compiled only into this package's tests.
@@ -45,13 +46,12 @@ func ShiftClock(d time.Duration) (restore func()) {
 // UseSlowGota forces the public-API path for building DataFrames, until
 // restore is called.
 func UseSlowGota() (restore func()) {
-	old := fastGota
-	fastGota = false
-	return func() { fastGota = old }
+	gotalayout.ResetWarning()
+	return gotalayout.SetFast(false)
 }
 
 // FastGota reports whether gota's layout was verified (the fast path).
-func FastGota() bool { return fastGota }
+func FastGota() bool { return gotalayout.Fast() }
 
 // BuildForBench prepares columns from typed slices as a fetch leaves them
 // and returns a function that builds the DataFrame the way Load does.
@@ -71,12 +71,4 @@ func BuildForBench(ints []int, floats []float64, strs []string, bools []bool) (b
 			panic(err)
 		}
 	}
-}
-
-// ReadCacheWithoutMapping makes cache files be read rather than mapped,
-// until restore is called.
-func ReadCacheWithoutMapping() (restore func()) {
-	old := mapCache
-	mapCache = false
-	return func() { mapCache = old }
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/go-gota/gota/series"
 	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/gotalayout"
 )
 
 // Named results.
@@ -188,7 +189,7 @@ func (r *Result) columnsForCache() ([]*column, error) {
 				if mask != nil {
 					null = row < len(mask) && mask[row]
 				} else {
-					null = sqlNull(e)
+					null = gotalayout.SQLNull(e)
 				}
 			}
 			if null && !c.hasNull {

@@ -1,5 +1,0 @@
-//go:build unix && !linux
-
-package frame
-
-const mapPopulate = 0
