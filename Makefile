@@ -34,8 +34,9 @@ lab: setup ## Set up what is missing, start the demo replica when there is no .e
 
 test: setup test-go test-notebooks ## Install what is missing and run every test
 
-test-go: go-check venv postgres chromium pandoc ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
+test-go: go-check venv postgres chromium pandoc staticcheck ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
 	$(GO) vet ./...
+	$(TOOLS)/staticcheck ./...
 	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_PANDOC=1 REPLICALAB_REQUIRE_E2E=1 REPLICALAB_REQUIRE_NBDIME=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
 
 test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (screenshots in data/e2e/)
@@ -94,6 +95,16 @@ chromium: ## Install Chromium from Debian's packages if missing (PDF reports, br
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
 		echo "Chromium not found: install it (Debian/Ubuntu: sudo apt-get install chromium) for PDF reports and browser tests."; exit 1; \
+	fi
+
+# staticcheck, pinned: make installs it into .tools/bin (it runs in test-go, after go vet).
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: staticcheck
+staticcheck: go-check ## Install the pinned staticcheck into .tools/bin
+	@if ! $(TOOLS)/staticcheck -version 2>/dev/null | grep -q '($(patsubst v%,%,$(STATICCHECK_VERSION)))'; then \
+		echo "Installing staticcheck $(STATICCHECK_VERSION) into $(TOOLS)..."; \
+		GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
 	fi
 
 venv: $(VENV)/.installed ## Create .venv with the pinned Jupyter tooling (requirements.txt)

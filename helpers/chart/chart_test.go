@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"image/png"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -640,22 +639,10 @@ func TestStatsOfAForeignPlot(t *testing.T) {
 // error; Show reports it and stops the cell, except for a chart that only
 // has no data, which shows why and lets the cell go on.
 func TestErrorsAreKeptInTheChart(t *testing.T) {
-	stops := func(c *chart.Chart) (stopped bool, stderr string) {
-		rec := &display.Recorder{}
-		defer display.Use(rec)()
-		display.Exit = func(int) { stopped = true; panic("exited") }
-		defer func() { display.Exit = os.Exit }()
-		r, w, _ := os.Pipe()
-		saved := os.Stderr
-		os.Stderr = w
-		func() {
-			defer func() { _ = recover() }()
-			c.Show()
-		}()
-		os.Stderr = saved
-		w.Close()
-		b, _ := io.ReadAll(r)
-		return stopped, string(b)
+	stops := func(c *chart.Chart) (bool, string) {
+		defer display.Use(&display.Recorder{})()
+		stopped, _, msg := display.CatchStop(c.Show)
+		return stopped, msg
 	}
 	df := frameWithNulls()
 	bad := chart.Histogram(df, "no_such_column", chart.Title("Totals"))

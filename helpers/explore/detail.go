@@ -376,6 +376,26 @@ func (s *Stats) DistinctText() string {
 	}
 }
 
+// keysText says which keys the column belongs to: "PK, FK → public.companies(id)".
+func (c Column) keysText() string {
+	var keys []string
+	if c.PrimaryKey {
+		keys = append(keys, "PK")
+	}
+	for _, r := range c.References {
+		keys = append(keys, "FK → "+r)
+	}
+	return strings.Join(keys, ", ")
+}
+
+// nullText says whether the column may be NULL.
+func (c Column) nullText() string {
+	if c.NotNull {
+		return "NOT NULL"
+	}
+	return "nullable"
+}
+
 // Column returns the named column, and whether it exists.
 func (d *Detail) Column(name string) (Column, bool) {
 	for _, c := range d.Columns {
@@ -406,19 +426,9 @@ func (d *Detail) html(nMCV int) string {
 	}
 	b.WriteString("</tr></thead><tbody>\n")
 	for _, c := range d.Columns {
-		var keys []string
-		if c.PrimaryKey {
-			keys = append(keys, "PK")
-		}
-		for _, r := range c.References {
-			keys = append(keys, "FK → "+r)
-		}
-		null := "NOT NULL"
-		if !c.NotNull {
-			null = "nullable"
-		}
+		keys, null := c.keysText(), c.nullText()
 		fmt.Fprintf(&b, "<tr><td><b>%s</b></td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>",
-			esc(c.Name), esc(c.Type), null, esc(c.Default), esc(strings.Join(keys, ", ")), esc(c.Comment))
+			esc(c.Name), esc(c.Type), null, esc(c.Default), esc(keys), esc(c.Comment))
 		s := c.Stats
 		if s == nil {
 			b.WriteString(`<td colspan="5"><i>no statistics</i> (never analyzed, or a type ANALYZE does not profile)</td></tr>` + "\n")
@@ -495,22 +505,12 @@ func (d *Detail) String() string {
 	t := d.Table
 	grid := [][]string{{"column", "type", "null?", "keys", "nulls", "distinct"}}
 	for _, c := range d.Columns {
-		var keys []string
-		if c.PrimaryKey {
-			keys = append(keys, "PK")
-		}
-		for _, r := range c.References {
-			keys = append(keys, "FK → "+r)
-		}
-		null := "NOT NULL"
-		if !c.NotNull {
-			null = "nullable"
-		}
+		keys, null := c.keysText(), c.nullText()
 		nulls, distinct := "", "no statistics"
 		if c.Stats != nil {
 			nulls, distinct = fmt.Sprintf("%.1f%%", c.Stats.NullFrac*100), c.Stats.DistinctText()
 		}
-		grid = append(grid, []string{c.Name, c.Type, null, strings.Join(keys, ", "), nulls, distinct})
+		grid = append(grid, []string{c.Name, c.Type, null, keys, nulls, distinct})
 	}
 	return fmt.Sprintf("%s (%s): %s, %s\n%s", t, t.Kind, t.EstimateText(), humanBytes(t.Bytes), textGrid(grid, 4))
 }

@@ -80,21 +80,8 @@ func TestNotebookStyle(t *testing.T) {
 
 	// A table that does not exist: the same message as Describe's, and the cell stops.
 	_, want := explore.Describe(ctx, db, "no_such_table")
-	code := -1
-	display.Exit = func(c int) { code = c; panic("exited") }
-	defer func() { display.Exit = os.Exit }()
-	r, w, _ := os.Pipe()
-	saved := os.Stderr
-	os.Stderr = w
-	func() {
-		defer func() { _ = recover() }()
-		explore.ShowTable("no_such_table")
-	}()
-	os.Stderr = saved
-	w.Close()
-	buf := make([]byte, 4096)
-	k, _ := r.Read(buf)
-	if code != 1 || strings.TrimSpace(string(buf[:k])) != want.Error() {
-		t.Errorf("ShowTable of a missing table: status %d, printed %q; want 1 and %q", code, buf[:k], want)
+	_, code, msg := display.CatchStop(func() { explore.ShowTable("no_such_table") })
+	if code != 1 || strings.TrimSpace(msg) != want.Error() {
+		t.Errorf("ShowTable of a missing table: status %d, printed %q; want 1 and %q", code, msg, want)
 	}
 }

@@ -3,6 +3,8 @@ package explore
 import (
 	"regexp"
 	"time"
+
+	"github.com/replicalab/replicalab/internal/option"
 )
 
 // An Option adjusts one explore call. Each says which calls it applies to; the others ignore it.
@@ -26,15 +28,7 @@ type options struct {
 	big          int64
 }
 
-func collect(opts []Option) options {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	return o
-}
+func collect(opts []Option) options { return option.Collect[options](opts) }
 
 // Schemas limits the overview (and the picker's list) to these schemas; by default every schema
 // but pg_catalog, information_schema and pg_toast. Tables, Pick.

@@ -88,7 +88,7 @@ func Pick(ctx context.Context, q Querier, opts ...Option) (string, error) {
 		o.connect = 10 * time.Second
 	}
 
-	uid := gonbui.UniqueID()
+	uid := gonbui.UniqueId()
 	address, selectID, detailID := "/replicalab/explore/pick/"+uid, "replicalab_pick_"+uid, "replicalab_pick_detail_"+uid
 	ch := comms.Listen[string](address).LatestOnly()
 	defer ch.Close()

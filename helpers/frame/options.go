@@ -7,6 +7,7 @@ import (
 
 	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/internal/cost"
+	"github.com/replicalab/replicalab/internal/option"
 )
 
 // Defaults, each overridable by a REPLICALAB_* setting (environment, then
@@ -43,15 +44,7 @@ type options struct {
 	anyCost       bool
 }
 
-func collect(opts []Option) options {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	return o
-}
+func collect(opts []Option) options { return option.Collect[options](opts) }
 
 // Args passes the values of the query's $1, $2, ... placeholders. They are
 // sent to the server as parameters (never spliced into the SQL text) and are

@@ -147,10 +147,7 @@ func Parse(r io.Reader) (Doc, error) {
 			continue
 		}
 		if inAnswer {
-			if strings.HasPrefix(l, `\`) {
-				l = l[1:]
-			}
-			answer = append(answer, l)
+			answer = append(answer, strings.TrimPrefix(l, `\`))
 			continue
 		}
 		if l == "**Answer:**" {

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/replicalab/replicalab/helpers/replica"
@@ -29,41 +27,13 @@ func backends(t testing.TB, admin *pgx.Conn, app string) int {
 	return n
 }
 
-// sessions reads pg_stat_database.sessions of the demo database on the replica: every session
-// ever established there. Backends report their start asynchronously, so it waits until two
-// readings a second apart agree.
-func sessions(t testing.TB, admin *pgx.Conn) int64 {
-	t.Helper()
-	read := func() int64 {
-		var n int64
-		if _, err := admin.Exec(context.Background(), "SELECT pg_stat_clear_snapshot()"); err != nil {
-			t.Fatal(err)
-		}
-		if err := admin.QueryRow(context.Background(),
-			"SELECT sessions FROM pg_stat_database WHERE datname = current_database()").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	last := read()
-	for i := 0; i < 10; i++ {
-		time.Sleep(1100 * time.Millisecond)
-		n := read()
-		if n == last {
-			return n
-		}
-		last = n
-	}
-	return last
-}
-
 // TestOpenIsLazyAndOneQueryCostsOneConnection counts on the replica: Open connects nothing; a
 // query with its lag measurement, and many more after it, use one connection.
 func TestOpenIsLazyAndOneQueryCostsOneConnection(t *testing.T) {
 	c := pgtest.Shared(t)
 	admin := superuser(t, c.ReplicaSuperuserURL())
 	const app = "lazy-open-test"
-	before := sessions(t, admin)
+	before := c.Sessions(t)
 	out := capture(t)
 	ctx := context.Background()
 	p, err := replica.Open(ctx, replica.WithConfig(loadConfig(t, c.Env(), "REPLICALAB_APP_NAME="+app)), replica.NoInterruptHandler())
@@ -74,7 +44,7 @@ func TestOpenIsLazyAndOneQueryCostsOneConnection(t *testing.T) {
 	if n := backends(t, admin, app); n != 0 {
 		t.Fatalf("after Open: %d connections on the replica, want none", n)
 	}
-	if got := sessions(t, admin); got != before {
+	if got := c.Sessions(t); got != before {
 		t.Fatalf("after Open: pg_stat_database.sessions went from %d to %d, want no new session", before, got)
 	}
 	if out.Len() != 0 || !strings.Contains(p.String(), "not connected yet") {
@@ -97,7 +67,7 @@ func TestOpenIsLazyAndOneQueryCostsOneConnection(t *testing.T) {
 	if n := backends(t, admin, app); n != 1 {
 		t.Errorf("5 queries each followed by a lag measurement opened %d connections on the replica, want 1", n)
 	}
-	if got := sessions(t, admin); got != before+1 {
+	if got := c.Sessions(t); got != before+1 {
 		t.Errorf("pg_stat_database.sessions went from %d to %d, want exactly one new session", before, got)
 	}
 	if strings.Count(out.String(), "read replica, lag") != 1 {
@@ -128,8 +98,8 @@ func TestDefaultShowStopsTheCellWithTheReason(t *testing.T) {
 	}
 }
 
-// stopped runs f in a program environment made of the given settings (no .env), with
-// display.Exit caught, and returns the exit status and what went to stderr.
+// stopped runs f in a program environment made of the given settings (no .env) and returns
+// the exit status Stop would have ended it with, and its message.
 func stopped(t *testing.T, f func(), settings ...string) (code int, stderr string) {
 	t.Helper()
 	for _, kv := range settings {
@@ -137,32 +107,8 @@ func stopped(t *testing.T, f func(), settings ...string) (code int, stderr strin
 		t.Setenv(k, v)
 	}
 	t.Chdir(t.TempDir()) // no .env above
-	code = -1
-	display.Exit = func(c int) { code = c; panic("exited") }
-	defer func() { display.Exit = os.Exit }()
-	r, w, _ := os.Pipe()
-	saved := os.Stderr
-	os.Stderr = w
-	func() {
-		defer func() { _ = recover() }()
-		f()
-	}()
-	os.Stderr = saved
-	w.Close()
-	b, _ := readAll(r)
-	return code, b
-}
-
-func readAll(f *os.File) (string, error) {
-	var b strings.Builder
-	buf := make([]byte, 4096)
-	for {
-		n, err := f.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			return b.String(), nil
-		}
-	}
+	_, code, stderr = display.CatchStop(f)
+	return code, stderr
 }
 
 // TestSessionIsUsedWhenSet: with REPLICALAB_SESSION set, the pool goes through the notebook

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/replicalab/replicalab/helpers/config"
+	"github.com/replicalab/replicalab/internal/option"
 )
 
 // An Option adjusts [Open], [Check] or [Default]'s first use:
@@ -22,15 +23,7 @@ type options struct {
 	direct                                       bool
 }
 
-func collect(opts []Option) options {
-	var o options
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
-	}
-	return o
-}
+func collect(opts []Option) options { return option.Collect[options](opts) }
 
 // WithConfig takes the settings from cfg instead of loading them (process environment, then
 // .env found from the working folder).

@@ -82,4 +82,3 @@ func IsTemp(name string) bool {
 	}
 	return false
 }
-

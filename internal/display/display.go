@@ -157,14 +157,47 @@ func NewID(prefix string) string {
 // Exit ends the program; tests replace it.
 var Exit = os.Exit
 
+// stopOut receives Stop's message; nil means os.Stderr.
+var stopOut io.Writer
+
 // Stop shows err as a cell's error and ends the program with status 1: what a notebook-style call
 // does when it fails, so that the cell stops with the clear message and nothing after it runs on
 // a zero value. The message goes to stderr, which GoNB shows in the cell's output and a terminal
 // shows as usual, after everything sent so far.
 func Stop(err error) {
 	Sync()
-	fmt.Fprintln(os.Stderr, strings.TrimRight(err.Error(), "\n"))
+	w := stopOut
+	if w == nil {
+		w = os.Stderr
+	}
+	fmt.Fprintln(w, strings.TrimRight(err.Error(), "\n"))
 	Exit(1)
+}
+
+// stopped is what CatchStop's Exit panics with.
+type stopped struct{ code int }
+
+// CatchStop runs f, which may call Stop, and reports whether it did, with the status and the
+// message it would have ended the program with — for tests of the calls that stop a cell.
+// Not safe to run alongside other code that may Stop.
+func CatchStop(f func()) (didStop bool, code int, message string) {
+	var b strings.Builder
+	oldExit, oldOut := Exit, stopOut
+	Exit, stopOut = func(c int) { panic(stopped{c}) }, &b
+	defer func() { Exit, stopOut = oldExit, oldOut }()
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				s, ok := r.(stopped)
+				if !ok {
+					panic(r)
+				}
+				didStop, code = true, s.code
+			}
+		}()
+		f()
+	}()
+	return didStop, code, b.String()
 }
 
 // gonbSink sends to the notebook through GoNB (only inside a GoNB cell).

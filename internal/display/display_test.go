@@ -2,6 +2,7 @@ package display
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -32,11 +33,22 @@ func TestRecorderKeepsTheFinalStateOfEachDisplay(t *testing.T) {
 	if len(final) != 2 || final[0].HTML != "done" || final[1].HTML != "<table>" || len(r.Outputs()) != 3 {
 		t.Errorf("final %+v", final)
 	}
-	if !strings.HasPrefix(id, "replicalab-test-") || NewID("x") == NewID("x") {
+	if a, b := NewID("x"), NewID("x"); !strings.HasPrefix(id, "replicalab-test-") || a == b {
 		t.Errorf("ids %q", id)
 	}
 	b := Output{Text: "t", HTML: "h", Data: map[string]any{"image/png": []byte{1}}}.Bundle()
 	if len(b) != 3 || b["text/plain"] != "t" || b["text/html"] != "h" {
 		t.Errorf("bundle %v", b)
+	}
+}
+
+func TestCatchStop(t *testing.T) {
+	defer Use(&Recorder{})()
+	stopped, code, msg := CatchStop(func() { Stop(errors.New("frame: no such table")) })
+	if !stopped || code != 1 || msg != "frame: no such table\n" {
+		t.Errorf("CatchStop = %v, %d, %q", stopped, code, msg)
+	}
+	if stopped, _, _ := CatchStop(func() {}); stopped {
+		t.Error("a function that does not stop was reported stopped")
 	}
 }

@@ -484,7 +484,6 @@ type mergeOutcome struct {
 	base, ours, their int    // cells
 	merged            int    // cells in the result, -1 if it is not a notebook
 	file              string // the result, copied for validation
-	conflicts         int
 	hookOutput        string
 	lost              []string // contributed lines missing from the result
 	repo              *testRepo
