@@ -51,6 +51,7 @@ bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, t
 	scripts/bench-hook.sh
 	$(MAKE) --no-print-directory bench-merge
 	$(MAKE) --no-print-directory bench-spark
+	$(MAKE) --no-print-directory bench-cache
 
 setup: go-check postgres graphviz venv kernel hooks
 
@@ -139,6 +140,10 @@ report: $(if $(DOCX),pandoc) $(if $(PDF)$(CHECK),chromium) ## Export a notebook 
 
 check-notebooks: ## Check, without changing anything, that tracked notebooks are clean and hold no secret
 	$(GO) run ./scripts/hook pre-commit --check --all
+
+.PHONY: bench-cache
+bench-cache: go-check ## Compare frame's cache file with Arrow IPC and Parquet (arrow-go): size, write, re-read of 1M rows
+	cd scripts/benchcache && $(GO) run .
 
 bench-frame: ## Time loading 1M rows: binary COPY vs frame (fetch, cached) vs pandas/connectorx/polars (.venv-bench)
 	scripts/bench-frame.sh
