@@ -312,5 +312,3 @@ func (s *Session) say(line string) {
 	display.Show(display.Output{Kind: display.Status, Text: line,
 		HTML: `<div class="replicalab-spark" style="font-family:monospace;color:#555">` + html.EscapeString(line) + `</div>`})
 }
-
-var errNoColumns = errors.New("spark: the result has no columns")

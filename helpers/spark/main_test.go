@@ -2,7 +2,6 @@ package spark
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -146,16 +145,4 @@ func resetStatements(t *testing.T, conns ...*pgx.Conn) {
 			t.Fatal(err)
 		}
 	}
-}
-
-func fmtRows(rows [][]any) string {
-	var b strings.Builder
-	for i, r := range rows {
-		if i == 5 {
-			fmt.Fprintf(&b, "... (%d rows)", len(rows))
-			break
-		}
-		fmt.Fprintln(&b, r...)
-	}
-	return b.String()
 }

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/apache/spark-connect-go/spark/sql"
 	"github.com/replicalab/replicalab/helpers/config"
@@ -276,6 +275,3 @@ func (s *Session) Replicas(ctx context.Context) ([]Replica, error) {
 	rs, _, err := s.replicasLocked(ctx)
 	return append([]Replica(nil), rs...), err
 }
-
-// since formats a duration for messages.
-func since(t time.Time) string { return fmt.Sprintf("%.1f s", time.Since(t).Seconds()) }
