@@ -96,7 +96,6 @@ type scenario struct {
 	taskCPU    time.Duration // Spark executors' CPU time, last run
 	taskRun    time.Duration // Spark executors' run time, last run
 	equal      string
-	note       string
 	// how it ran
 	replicas, partitions, maxConns int
 	snapshot                       bool
