@@ -156,3 +156,47 @@ def spark_server(tmp_path_factory):
                 os.environ[k] = v
         if own:
             subprocess.run(["go", "run", "./scripts/spark", "stop", "--dir", folder], cwd=REPO, capture_output=True)
+
+
+class ReplicaSessions:
+    """Counts the sessions the replica has seen (pg_stat_database.sessions), through one psql connection kept
+    open for the count's whole life, so that counting adds no session. Backends report their start
+    asynchronously: a reading waits until two readings a second apart agree."""
+
+    def __init__(self, settings: dict[str, str]):
+        env = dict(os.environ, PGPASSWORD=settings["RDS_PASSWORD"], PGAPPNAME="replicalab-session-counter")
+        self.proc = subprocess.Popen(
+            ["psql", "-X", "-At", "-q", "-h", settings["RDS_HOSTNAME"], "-p", settings["RDS_PORT"],
+             "-U", settings["RDS_USERNAME"], "-d", settings["RDS_DB_NAME"]],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+
+    def _query(self, sql: str) -> str:
+        marker = f"--end-{time.monotonic_ns()}--"
+        self.proc.stdin.write(f"{sql};\n\\echo {marker}\n")
+        self.proc.stdin.flush()
+        lines = []
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError("psql ended")
+            if line.strip() == marker:
+                return "\n".join(lines)
+            if line.strip():
+                lines.append(line.strip())
+
+    def count(self) -> int:
+        def read() -> int:
+            self._query("SELECT pg_stat_clear_snapshot()")
+            return int(self._query("SELECT sessions FROM pg_stat_database WHERE datname = current_database()"))
+        last = read()
+        for _ in range(10):
+            time.sleep(1.1)
+            now = read()
+            if now == last:
+                return now
+            last = now
+        return last
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
