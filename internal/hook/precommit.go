@@ -78,8 +78,56 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 	scanner := sync.OnceValues(func() (*secrets.Scanner, error) { return newScanner(r.dir) })
 	go scanner()
 	opts.strict = opts.strict || settings.strict
-	nbOpts := settings.nb
 
+	todo, failed, err := toCheck(ctx, r, opts, say, stderr)
+	if err != nil {
+		say("%v", err)
+		return 2
+	}
+	if len(todo) == 0 {
+		if failed {
+			if !opts.check {
+				say("commit refused; nothing was changed in the index.")
+			}
+			return 1
+		}
+		return 0
+	}
+	results, err := process(ctx, r, todo, scanner, settings.nb, opts.strict)
+	if err != nil {
+		say("reading the staged files: %v", err)
+		return 2
+	}
+	if _, err := scanner(); err != nil {
+		say("%v", err)
+		return 2
+	}
+
+	rewrite, refused := reportRefusals(results, say, stderr)
+	if failed || refused {
+		hint(stderr, results)
+		if !opts.check {
+			say("commit refused; nothing was changed in the index.")
+		}
+		return 1
+	}
+	if opts.check {
+		return reportUnclean(rewrite, say)
+	}
+	if len(rewrite) == 0 {
+		return 0
+	}
+	if err := stageClean(ctx, r, rewrite); err != nil {
+		say("%v", err)
+		return 2
+	}
+	reportCleaned(rewrite, say, stderr)
+	return 0
+}
+
+// toCheck lists the files to check (staged, or in the index with --all or paths), refusing the
+// .env files among them; failed says whether any was refused (or left unmerged).
+func toCheck(ctx context.Context, r *repo, opts checkOptions, say func(string, ...any), stderr io.Writer) (todo []entry, failed bool, err error) {
 	var es []entry
 	var unmerged []string
 	switch {
@@ -89,12 +137,9 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 		es, err = r.stagedEntries(ctx)
 	}
 	if err != nil {
-		say("%v", err)
-		return 2
+		return nil, false, err
 	}
-
-	failed := reportUnmerged(r, unmerged, stderr)
-	var todo []entry
+	failed = reportUnmerged(r, unmerged, stderr)
 	for _, e := range es {
 		if forbiddenFile(e.path) {
 			say("refusing to commit %q: .env files hold the connection settings and never go to git (only .env.example does).\n  Unstage it with: git rm --cached %q", e.path, e.path)
@@ -105,27 +150,12 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 			todo = append(todo, e)
 		}
 	}
+	return todo, failed, nil
+}
 
-	if len(todo) == 0 {
-		if failed {
-			if !opts.check {
-				say("commit refused; nothing was changed in the index.")
-			}
-			return 1
-		}
-		return 0
-	}
-	results, err := process(ctx, r, todo, scanner, nbOpts, opts.strict)
-	if err != nil {
-		say("reading the staged files: %v", err)
-		return 2
-	}
-	if _, err := scanner(); err != nil {
-		say("%v", err)
-		return 2
-	}
-
-	var rewrite []*result
+// reportRefusals says why each refused file is refused; it returns the files to commit cleaned
+// and whether any was refused.
+func reportRefusals(results []*result, say func(string, ...any), stderr io.Writer) (rewrite []*result, failed bool) {
 	for _, res := range results {
 		switch {
 		case res.err != nil:
@@ -166,45 +196,40 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 			rewrite = append(rewrite, res)
 		}
 	}
-	if failed {
-		hint(stderr, results)
-		if !opts.check {
-			say("commit refused; nothing was changed in the index.")
-		}
+	return rewrite, failed
+}
+
+// reportUnclean is --check's verdict: 1 when the hook would change a notebook.
+func reportUnclean(rewrite []*result, say func(string, ...any)) int {
+	for _, res := range rewrite {
+		say("%q is not clean: %s", res.e.path, describeChange(res))
+	}
+	if len(rewrite) > 0 {
+		say("%s would be changed by the hook: run `replicalab-hook pre-commit --all` (or commit with the hook installed)", plural(len(rewrite), "notebook"))
 		return 1
 	}
-	if opts.check {
-		dirty := 0
-		for _, res := range rewrite {
-			dirty++
-			say("%q is not clean: %s", res.e.path, describeChange(res))
-		}
-		if dirty > 0 {
-			say("%s would be changed by the hook: run `replicalab-hook pre-commit --all` (or commit with the hook installed)", plural(dirty, "notebook"))
-			return 1
-		}
-		return 0
-	}
-	if len(rewrite) == 0 {
-		return 0
-	}
+	return 0
+}
+
+// stageClean puts the cleaned notebooks in the index in place of the staged ones.
+func stageClean(ctx context.Context, r *repo, rewrite []*result) error {
 	contents := make([][]byte, len(rewrite))
 	for i, res := range rewrite {
 		contents[i] = res.newData
 	}
 	oids, err := r.writeBlobs(ctx, contents)
 	if err != nil {
-		say("%v", err)
-		return 2
+		return err
 	}
 	upd := make([]entry, len(rewrite))
 	for i, res := range rewrite {
 		upd[i] = entry{mode: res.e.mode, oid: oids[i], path: res.e.path}
 	}
-	if err := r.updateIndex(ctx, upd); err != nil {
-		say("%v", err)
-		return 2
-	}
+	return r.updateIndex(ctx, upd)
+}
+
+// reportCleaned says which notebooks go to the commit cleaned, and which secrets were replaced.
+func reportCleaned(rewrite []*result, say func(string, ...any), stderr io.Writer) {
 	if len(rewrite) == 1 {
 		say("committing a clean copy of 1 notebook (outputs, execution counts and volatile metadata removed); the working copy keeps its outputs:")
 	} else {
@@ -219,7 +244,6 @@ func precommit(ctx context.Context, dir string, opts checkOptions, stderr io.Wri
 		}
 	}
 	hint(stderr, rewrite)
-	return 0
 }
 
 func describeChange(res *result) string {
