@@ -207,12 +207,29 @@ func main() {
 	rec := d.record(mem)
 	defer rec.Release()
 
-	var results []*result
+	results := []*result{measureFrame(dir, df, *runs)}
+	results = append(results, measureIPC(dir, rec, mem, *runs)...)
+	results = append(results, measureParquet(ctx, dir, rec, mem, *runs)...)
+
+	fmt.Printf("%d rows × 11 columns; median of %d runs\n\n", rows, *runs)
+	fmt.Println("| format | size | write | re-read | re-read, values in Go |")
+	fmt.Println("|---|---:|---:|---:|---:|")
+	for _, r := range results {
+		togo := "same"
+		if len(r.toGo) > 0 {
+			togo = fmt.Sprintf("%.3f s", median(r.toGo).Seconds())
+		}
+		fmt.Printf("| %s | %.1f MB | %.3f s | %.3f s (%s) | %s |\n", r.format, float64(r.size)/1e6,
+			median(r.write).Seconds(), median(r.read).Seconds(), r.readNote, togo)
+	}
+}
+
+// measureFrame writes and reads frame's own cache file, through its public API.
+func measureFrame(dir string, df dataframe.DataFrame, runs int) *result {
 	ours := &result{format: "frame cache (hand-written, checksummed)", readNote: "into a gota DataFrame", toGoNote: "(included)"}
-	results = append(results, ours)
 	named := frame.Of(df)
 	opts := []frame.Option{frame.CacheDir(dir), frame.Quiet()}
-	for i := 0; i < *runs; i++ {
+	for i := 0; i < runs; i++ {
 		t, err := timed(func() error { return named.Store("bench", opts...) })
 		check(err)
 		ours.write = append(ours.write, t)
@@ -230,7 +247,12 @@ func main() {
 		st, _ := os.Stat(m[0])
 		ours.size = st.Size()
 	}
+	return ours
+}
 
+// measureIPC writes and reads Arrow IPC files, uncompressed and compressed.
+func measureIPC(dir string, rec arrow.Record, mem memory.Allocator, runs int) []*result {
+	var results []*result
 	ipcFormats := []struct {
 		name string
 		opts []ipc.Option
@@ -243,7 +265,7 @@ func main() {
 		res := &result{format: f.name, readNote: "into Arrow arrays", toGoNote: "+ values into Go slices"}
 		results = append(results, res)
 		path := filepath.Join(dir, "bench.arrow")
-		for i := 0; i < *runs; i++ {
+		for i := 0; i < runs; i++ {
 			t, err := timed(func() error {
 				out, err := os.Create(path)
 				if err != nil {
@@ -290,6 +312,12 @@ func main() {
 		res.size = st.Size()
 	}
 
+	return results
+}
+
+// measureParquet writes and reads Parquet files with three codecs.
+func measureParquet(ctx context.Context, dir string, rec arrow.Record, mem memory.Allocator, runs int) []*result {
+	var results []*result
 	tbl := array.NewTableFromRecords(schema, []arrow.Record{rec})
 	defer tbl.Release()
 	for _, codec := range []struct {
@@ -300,7 +328,7 @@ func main() {
 		results = append(results, res)
 		path := filepath.Join(dir, "bench.parquet")
 		props := parquet.NewWriterProperties(parquet.WithCompression(codec.c), parquet.WithAllocator(mem))
-		for i := 0; i < *runs; i++ {
+		for i := 0; i < runs; i++ {
 			t, err := timed(func() error {
 				out, err := os.Create(path)
 				if err != nil {
@@ -335,17 +363,7 @@ func main() {
 		res.size = st.Size()
 	}
 
-	fmt.Printf("%d rows × 11 columns; median of %d runs\n\n", rows, *runs)
-	fmt.Println("| format | size | write | re-read | re-read, values in Go |")
-	fmt.Println("|---|---:|---:|---:|---:|")
-	for _, r := range results {
-		togo := "same"
-		if len(r.toGo) > 0 {
-			togo = fmt.Sprintf("%.3f s", median(r.toGo).Seconds())
-		}
-		fmt.Printf("| %s | %.1f MB | %.3f s | %.3f s (%s) | %s |\n", r.format, float64(r.size)/1e6,
-			median(r.write).Seconds(), median(r.read).Seconds(), r.readNote, togo)
-	}
+	return results
 }
 
 func check(err error) {
