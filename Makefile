@@ -37,7 +37,11 @@ test: setup test-go test-notebooks ## Install what is missing and run every test
 test-go: go-check venv postgres chromium pandoc staticcheck ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
 	$(GO) vet ./...
 	$(TOOLS)/staticcheck ./...
-	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_PANDOC=1 REPLICALAB_REQUIRE_E2E=1 REPLICALAB_REQUIRE_NBDIME=1 $(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) ./...
+	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_PANDOC=1 REPLICALAB_REQUIRE_NBDIME=1 \
+		$(GO) test -count=1 -timeout 30m $(GOTEST_ARGS) $$($(GO) list ./... | grep -v '/tests/e2e$$')
+	@# The browser test last and alone: it is one person's session in JupyterLab, and compiles of other
+	@# packages running beside it on a small machine would starve its kernel.
+	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -timeout 20m $(GOTEST_ARGS) ./tests/e2e/
 
 test-e2e: setup chromium ## The whole flow in JupyterLab, driven in Chromium (screenshots in data/e2e/)
 	REPLICALAB_REQUIRE_E2E=1 $(GO) test -count=1 -v -timeout 20m ./tests/e2e/

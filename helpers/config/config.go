@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -332,22 +333,29 @@ func (c *Config) String() string {
 // GoString is String, so %#v shows no values either.
 func (c *Config) GoString() string { return c.String() }
 
-// IsSecret reports whether a key's value must never be shown: passwords,
-// secrets, tokens, keys, and URLs or DSNs (they can embed a password).
+// credentialName matches keys that name a credential: their whole value is
+// a secret.
+var credentialName = regexp.MustCompile(`(?i)PASS|PWD|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|SIGNATURE|SALT`)
+
+// addressName matches keys whose value is an address that can carry a
+// credential: a URL with user:password@, a DSN with password=, a Spark
+// Connect address with ;token= (SPARK_REMOTE).
+var addressName = regexp.MustCompile(`(?i)(^|_)(DSN|URL|URI|REMOTE)$`)
+
+// IsSecret reports whether a key's value must never be shown: it names a
+// credential (see [NamesCredential]) or an address that can embed one
+// (DATABASE_URL, PG_DSN, SPARK_REMOTE). This is the project's one rule for
+// which settings are secret: error messages, the kernel, the report exporter
+// and the git hook's secret scanner all ask it.
 func IsSecret(key string) bool {
-	k := strings.ToUpper(key)
-	for _, s := range []string{"PASSWORD", "PASSWD", "SECRET", "TOKEN", "CREDENTIAL", "PRIVATE"} {
-		if strings.Contains(k, s) {
-			return true
-		}
-	}
-	for _, s := range []string{"_KEY", "_URL", "_URI", "_DSN"} {
-		if strings.HasSuffix(k, s) {
-			return true
-		}
-	}
-	return k == "DSN"
+	return credentialName.MatchString(key) || addressName.MatchString(key)
 }
+
+// NamesCredential reports whether key names a credential itself (a
+// password, secret, token, key, signature or salt), as opposed to an
+// address that may hold one. A setting, URL parameter or Spark option with
+// such a name is masked wherever its value would be shown or hashed.
+func NamesCredential(key string) bool { return credentialName.MatchString(key) }
 
 func castInt(key, v string, src Source) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(v))

@@ -353,6 +353,8 @@ func TestIsSecret(t *testing.T) {
 	for k, want := range map[string]bool{
 		"RDS_PASSWORD": true, "PGPASSWORD": true, "DATABASE_URL": true, "AWS_SECRET_ACCESS_KEY": true,
 		"GITHUB_TOKEN": true, "api_key": true, "RDS_HOSTNAME": false, "RDS_PORT": false, "PGSSLMODE": false,
+		"SPARK_REMOTE": true, "PG_DSN": true, "DSN": true, "MONGO_URI": true, "PGPASSFILE": true, "RDS_USERNAME": false,
+		"REPLICALAB_MAX_ROWS": false, "SPARK_REMOTE_HOST": false, "OAUTH_CLIENT": true,
 	} {
 		if got := config.IsSecret(k); got != want {
 			t.Errorf("IsSecret(%q) = %v, want %v", k, got, want)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/joho/godotenv"
 
+	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/internal/pgdsn"
 )
 
@@ -26,8 +27,6 @@ type envValue struct {
 }
 
 var (
-	// Keys whose values are secrets: matched from 4 characters on.
-	secretKey = regexp.MustCompile(`(?i)PASS|PWD|SECRET|TOKEN|KEY|CRED|AUTH|PRIVATE|SIGNATURE|SALT`)
 	// Keys whose values identify where and who: hosts, users, connection strings.
 	identityKey = regexp.MustCompile(`(?i)HOST|ADDR|SERVER|ENDPOINT|USER|LOGIN|ACCOUNT|ROLE|DSN|URL|URI|CONN`)
 	hostKey     = regexp.MustCompile(`(?i)HOST|ADDR|SERVER|ENDPOINT`)
@@ -59,7 +58,7 @@ const (
 // the package documentation for the rule.
 func trivial(key, v string) bool {
 	n := len([]rune(v))
-	if n < minSecretLen || (n < minOtherLen && !secretKey.MatchString(key)) {
+	if n < minSecretLen || (n < minOtherLen && !config.NamesCredential(key)) {
 		return true
 	}
 	if allDigits.MatchString(v) || trivialValues[strings.ToLower(v)] {
@@ -85,7 +84,7 @@ func readEnvFile(path string) ([]Value, error) {
 	demo := m["REPLICALAB_DEMO"] == "1"
 	var out []Value
 	for k, v := range m {
-		if demo && !secretKey.MatchString(k) {
+		if demo && !config.NamesCredential(k) {
 			// The demo's host, user and database names are public defaults written in this project's own
 			// code and docs; only its generated password is a secret.
 			continue
@@ -115,13 +114,14 @@ func valuesOf(key, v, origin string) []envValue {
 			return
 		}
 		ev := envValue{name: name, origin: origin, forms: forms(val), foldCase: fold}
-		if !secretKey.MatchString(name) || strings.HasSuffix(name, "(user)") || strings.HasSuffix(name, "(host)") {
+		if !config.NamesCredential(name) || strings.HasSuffix(name, "(user)") || strings.HasSuffix(name, "(host)") {
 			user := userKey.MatchString(name) && !hostKey.MatchString(name) || strings.HasSuffix(name, "(user)")
 			ev.contextual = user && ordinaryUser.MatchString(val) || !user && ordinaryHost.MatchString(val)
 		}
 		out = append(out, ev)
 	}
-	isSecret, isIdentity := secretKey.MatchString(key), identityKey.MatchString(key)
+	// An address that can carry a credential (config.IsSecret: a URL, a DSN, SPARK_REMOTE) counts whole.
+	isSecret, isIdentity := config.NamesCredential(key), identityKey.MatchString(key) || config.IsSecret(key)
 	if isSecret || isIdentity {
 		add(key, v, hostKey.MatchString(key) && !isSecret)
 	}
@@ -138,6 +138,15 @@ func valuesOf(key, v, origin string) []envValue {
 			}
 			add(key+" (host)", strings.Trim(h, "[]"), true)
 		}
+		// Credentials passed as parameters: ?token=…&sslpassword=… or, in a Spark Connect address,
+		// sc://host:port/;token=…
+		for _, kv := range urlParams(v) {
+			if config.NamesCredential(kv[0]) {
+				for _, p := range []string{kv[1], unescape(kv[1])} {
+					add(key+" ("+kv[0]+")", p, false)
+				}
+			}
+		}
 	} else if strings.Contains(v, "=") {
 		for _, kv := range pgdsn.Pairs(v) {
 			switch kv[0] {
@@ -147,6 +156,10 @@ func valuesOf(key, v, origin string) []envValue {
 				add(key+" (user)", kv[1], false)
 			case "host", "hostaddr":
 				add(key+" (host)", kv[1], true)
+			default:
+				if config.NamesCredential(kv[0]) { // sslpassword and the like
+					add(key+" ("+kv[0]+")", kv[1], false)
+				}
 			}
 		}
 	}
@@ -174,5 +187,21 @@ func forms(v string) []string {
 	add(strings.ReplaceAll(bs, `"`, `\"`))
 	add(strings.ReplaceAll(bs, `'`, `\'`))
 	add(strings.ReplaceAll(v, `'`, `''`)) // SQL and libpq quoting
+	return out
+}
+
+// urlParams returns the name=value parameters of a URL: its query (?a=1&b=2)
+// and the ;a=1;b=2 segments Spark Connect addresses use.
+func urlParams(v string) [][2]string {
+	i := strings.IndexAny(v, "?;")
+	if i < 0 {
+		return nil
+	}
+	var out [][2]string
+	for _, p := range strings.FieldsFunc(v[i+1:], func(r rune) bool { return r == '&' || r == ';' || r == '?' }) {
+		if name, val, ok := strings.Cut(p, "="); ok && name != "" && val != "" {
+			out = append(out, [2]string{name, val})
+		}
+	}
 	return out
 }

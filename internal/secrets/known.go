@@ -60,7 +60,7 @@ var skippedDirs = map[string]bool{
 //     the helpers use the first .env walking up from it) and in the folders
 //     above root, plus .env.* and *.env files in the tree;
 //   - the connection variables of the process environment (DATABASE_URL,
-//     RDS_*, PG*);
+//     RDS_*, PG*) and SPARK_REMOTE;
 //   - the entries of the .pgpass files a connection would read (PGPASSFILE,
 //     from the environment or any of those .env files, else ~/.pgpass).
 //
@@ -135,7 +135,7 @@ func KnownValues(root string) (vals []Value, files []string, err error) {
 		}
 		demo := cfg.GetOr("REPLICALAB_DEMO", "") == "1"
 		for _, k := range cfg.Keys() {
-			if demo && !secretKey.MatchString(k) {
+			if demo && !config.NamesCredential(k) {
 				// The demo's host, user and database names are public defaults written in this
 				// project's own code and docs; only its generated password is a secret.
 				continue
@@ -151,6 +151,10 @@ func KnownValues(root string) (vals []Value, files []string, err error) {
 	}
 	if err := addCredentials(config.FromEnviron(os.Environ())); err != nil {
 		return nil, nil, err
+	}
+	// helpers/spark reads SPARK_REMOTE (spark.KeyRemote) from the environment too; its token is a secret.
+	if v := os.Getenv("SPARK_REMOTE"); v != "" {
+		add("SPARK_REMOTE", v, "environment")
 	}
 	return vals, files, nil
 }

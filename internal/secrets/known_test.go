@@ -57,6 +57,33 @@ func TestKnownValuesResolvesLikeTheHelpers(t *testing.T) {
 			t.Errorf("%s: found=%v", name, len(fs) > 0)
 		}
 	}
+	// A Spark Connect token, in .env or in the environment, is known alone: it is what leaks.
+	for _, where := range []string{"env", "environment"} {
+		tok := "spark-" + where + "-Tk8" + "x2Q9z"
+		remote := "sc://spark.internal:443/;use_ssl=true;token=" + tok
+		dir := filepath.Join(top, "spark-"+where)
+		if where == "env" {
+			write(filepath.Join(dir, ".env"), "SPARK_REMOTE="+remote+"\n")
+		} else {
+			os.MkdirAll(dir, 0o755)
+			t.Setenv("SPARK_REMOTE", remote)
+		}
+		known, _, err := KnownValues(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := NewScanner("", Options{Known: known, NoGitleaks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fs := sc.Scan("x.txt", []byte("Authorization: Bearer "+tok+"\n")); len(fs) == 0 || fs[0].Rule != "env:SPARK_REMOTE (token)" {
+			t.Errorf("the token of SPARK_REMOTE (%s) is not found alone: %v", where, fs)
+		}
+		// Without its token the address still names a private host, like DATABASE_URL's host.
+		if fs := sc.Scan("x.txt", []byte("remote: sc://spark.internal:443/;use_ssl=true\n")); len(fs) != 1 || fs[0].Rule != "env:SPARK_REMOTE (host)" {
+			t.Errorf("the address without its token (%s): want its host found, got %v", where, fs)
+		}
+	}
 	// DATABASE_URL's password with a raw '@' and '/' is known alone too.
 	if fs := sc.Scan("x.txt", []byte("pw "+vals["urlpw"]+"\n")); len(fs) != 1 || fs[0].Variable != "DATABASE_URL" {
 		t.Errorf("the raw-@ password of DATABASE_URL: %v", fs)

@@ -3,6 +3,8 @@ package secrets
 import (
 	"regexp"
 	"strings"
+
+	"github.com/replicalab/replicalab/helpers/config"
 )
 
 // rule is one of the checks gitleaks lacks. The secret is the named group
@@ -120,7 +122,7 @@ func isTemplate(v string) bool {
 	if strings.Count(v, v[:1]) == len(v) && len(v) >= 3 { // ****, xxxxx, ....
 		return true
 	}
-	if capsName.MatchString(v) && secretKey.MatchString(v) {
+	if capsName.MatchString(v) && config.NamesCredential(v) {
 		return true
 	}
 	var letters strings.Builder
