@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-gota/gota/series"
 	"github.com/replicalab/replicalab/helpers/config"
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/gotalayout"
 )
@@ -52,7 +53,7 @@ func (r *Result) Store(name string, opts ...Option) error {
 	// A loaded result's cache file holds the same bytes: link it (no copy). A
 	// result made in Go ([Of], [Result.With]) is written out.
 	if r.CacheFile != "" {
-		if err := linkAtomic(r.CacheFile, path); err == nil {
+		if err := atomicfile.Link(r.CacheFile, path); err == nil {
 			return nil
 		}
 	}
@@ -155,20 +156,6 @@ func notebookName(cfg *config.Config) string {
 		return "default"
 	}
 	return nb
-}
-
-// linkAtomic makes dst a hard link to src, replacing dst atomically.
-func linkAtomic(src, dst string) error {
-	dir, base := filepath.Split(dst)
-	tmp := filepath.Join(dir, fmt.Sprintf(".%s.tmp-%d", base, time.Now().UnixNano())) // atomicfile.IsTemp
-	if err := os.Link(src, tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, dst); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return nil
 }
 
 // columnsForCache rebuilds the columns of the cache format from the

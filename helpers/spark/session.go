@@ -82,11 +82,8 @@ func Open(ctx context.Context, opts ...Option) (*Session, error) {
 			return nil, fmt.Errorf("spark: %w", err)
 		}
 	}
-	s.repo = cfg.GetOr("REPLICALAB_REPO", "")
-	if s.repo == "" {
-		if s.repo, err = sparkserver.Repo(); err != nil && s.remote == nil {
-			return nil, fmt.Errorf("spark: finding the repository for the local Spark server (or set SPARK_REMOTE): %w", err)
-		}
+	if s.repo, err = sparkserver.Repo(); err != nil && s.remote == nil {
+		return nil, fmt.Errorf("spark: finding the repository for the local Spark server (or set SPARK_REMOTE): %w", err)
 	}
 	s.localDir = cfg.GetOr(KeyDir, "")
 	if s.localDir == "" && s.repo != "" {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apache/spark-connect-go/spark/sql"
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/numfmt"
 )
 
@@ -117,11 +118,7 @@ func (s *Session) takeSnapshot(ctx context.Context, sp sql.SparkSession, v *view
 	if err := os.MkdirAll(s.metaDir(), 0o700); err != nil {
 		return nil, fmt.Errorf("spark: %w", err)
 	}
-	tmp := m.file + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return nil, fmt.Errorf("spark: recording the snapshot: %w", err)
-	}
-	if err := os.Rename(tmp, m.file); err != nil {
+	if err := atomicfile.Write(m.file, append(data, '\n'), 0o600); err != nil {
 		return nil, fmt.Errorf("spark: recording the snapshot: %w", err)
 	}
 	if old != nil && old.Path != path && local(old.Path) {

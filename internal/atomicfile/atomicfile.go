@@ -5,10 +5,14 @@ package atomicfile
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"time"
 )
 
 // Write replaces path with data, with permissions perm, and flushes it to disk before the
@@ -67,6 +71,30 @@ func WriteFunc(path string, perm os.FileMode, durable bool, fill func(w io.Write
 		}
 	}
 	return nil
+}
+
+// Link makes path a hard link to src, replacing path atomically: a reader opens the old file or
+// src, never a missing one. The temporary link is named like WriteFunc's temporary files.
+func Link(src, path string) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	for i := 0; ; i++ {
+		tmp := filepath.Join(dir, "."+base+".tmp-"+strconv.FormatInt(time.Now().UnixNano(), 36))
+		err := os.Link(src, tmp)
+		if errors.Is(err, fs.ErrExist) && i < 10 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("linking %s: %w", path, err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("linking %s: %w", path, err)
+		}
+		return nil
+	}
 }
 
 // IsTemp reports whether name (a base name) is a temporary file of WriteFunc, for folders that

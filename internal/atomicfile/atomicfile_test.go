@@ -45,3 +45,35 @@ func TestWriteReplacesWholeOrNotAtAll(t *testing.T) {
 		t.Error("a missing folder should be an error")
 	}
 }
+
+func TestLinkReplacesWithTheSameFile(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	if err := Write(src, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(dst, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Link(src, dst); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != "new" {
+		t.Errorf("content %q", b)
+	}
+	a, _ := os.Stat(src)
+	b, _ := os.Stat(dst)
+	if !os.SameFile(a, b) {
+		t.Error("dst is a copy, not a link")
+	}
+	err := Link(filepath.Join(dir, "missing"), dst)
+	if err == nil || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a missing source: %v", err)
+	}
+	if b, _ := os.ReadFile(dst); string(b) != "new" {
+		t.Errorf("a failed link changed the file: %q", b)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d files left, want 2", len(entries))
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/child"
 
 	xhtml "golang.org/x/net/html"
@@ -190,24 +191,17 @@ func writeDocx(ctx context.Context, source []byte, path string) error {
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".*.docx")
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	cmd := child.Command(ctx, pandoc, "--from", "html", "--to", "docx", "--resource-path", dir, "--output", tmp.Name())
+	// pandoc writes the document to stdout; atomicfile puts it in place whole.
+	cmd := child.Command(ctx, pandoc, "--from", "html", "--to", "docx", "--resource-path", dir, "--output", "-")
 	cmd.Dir = dir
 	cmd.Stdin = bytes.NewReader(page)
-	var stderr bytes.Buffer
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("report: converting to .docx with %s: %w: %s", pandoc, err, strings.TrimSpace(stderr.String()))
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), abs); err != nil {
+	if err := atomicfile.Write(abs, stdout.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil

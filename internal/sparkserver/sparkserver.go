@@ -57,7 +57,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/demodb"
+	"github.com/replicalab/replicalab/internal/repo"
 )
 
 // DefaultPort is the gRPC port of `make spark`'s server: Spark Connect's usual port, below Linux's
@@ -174,17 +176,10 @@ func (s *Server) GoString() string { return s.String() }
 // DefaultDir is <repository>/data/spark.
 func DefaultDir(repo string) string { return filepath.Join(repo, "data", "spark") }
 
-// Repo returns the repository root: REPLICALAB_REPO when set, else the folder with go.mod at or above the
-// working folder.
+// Repo returns the repository root found by internal/repo from the working folder (REPLICALAB_REPO
+// when set, else the folder with go.mod at or above it).
 func Repo() (string, error) {
-	if r := os.Getenv("REPLICALAB_REPO"); r != "" {
-		return r, nil
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	return demodb.RepoRoot(wd)
+	return repo.Root("")
 }
 
 // RedactionConf are the Spark settings that keep a JDBC password out of what Spark shows and logs:
@@ -464,11 +459,10 @@ func writeState(s *Server) error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(s.Dir, ".server.json.tmp")
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(filepath.Join(s.Dir, "server.json"), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("sparkserver: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(s.Dir, "server.json"))
+	return nil
 }
 
 // lock serializes starts for one folder across processes (two notebook cells starting Spark at once).
