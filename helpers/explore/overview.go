@@ -175,7 +175,14 @@ const sortScript = `var t=this.closest('table'),b=t.tBodies[0],i=this.cellIndex,
 	`var r=Array.from(b.rows);r.sort(function(x,y){var p=x.cells[i].dataset.v,q=y.cells[i].dataset.v,m=parseFloat(p),n=parseFloat(q);` +
 	`var c=(!isNaN(m)&&!isNaN(n)&&String(m)===p&&String(n)===q)?m-n:p.localeCompare(q);return d==='a'?c:-c});r.forEach(function(e){b.appendChild(e)})`
 
-// HTML renders the overview as a table sortable by clicking its headers. Every value is
+// filterScript shows only the overview's rows holding what the filter box holds (any case), and says how
+// many.
+const filterScript = `var q=this.value.trim().toLowerCase(),t=this.closest('.replicalab-overview').querySelector('tbody'),n=0;` +
+	`Array.from(t.rows).forEach(function(r){var s=r.textContent.toLowerCase().indexOf(q)>=0;r.style.display=s?'':'none';if(s)n++});` +
+	`this.nextElementSibling.textContent=q?(n+' of '+t.rows.length+' shown'):''`
+
+// HTML renders the overview as a table sortable by clicking its headers, with a box that filters its
+// rows. Every value is
 // HTML-escaped.
 func (ov *Overview) HTML() string {
 	var b strings.Builder
@@ -199,6 +206,9 @@ func (ov *Overview) HTML() string {
 		b.WriteString(` Last analyze/vacuum times are kept per server, so on this replica they are unknown (ask the primary's owners).`)
 	}
 	b.WriteString(`<span ` + provenance.NotebookOnly + `> Click a header to sort.</span></p>` + "\n")
+	// A filter box over the rows (a notebook's: reports leave it out).
+	fmt.Fprintf(&b, `<p %s><input type="search" placeholder="filter: part of a name or comment" aria-label="filter the tables" `+
+		`style="font:inherit;padding:2px 6px;width:min(24em,100%%)" oninput="%s"> <small></small></p>`+"\n", provenance.NotebookOnly, esc(filterScript))
 	b.WriteString(`<table class="replicalab-sortable"><thead><tr>`)
 	for _, h := range []string{"schema", "table", "kind", "rows (estimate)", "size", "last analyze", "last vacuum", "comment"} {
 		fmt.Fprintf(&b, `<th style="cursor:pointer" title="sort" onclick="%s">%s</th>`, esc(sortScript), esc(h))
