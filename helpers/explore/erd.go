@@ -40,6 +40,9 @@ type Edge struct {
 type Graph struct {
 	Nodes []Node
 	Edges []Edge
+
+	layout time.Duration // how long Graphviz may take (LayoutTime); 0: DefaultLayoutTime
+	byName map[string][]int
 }
 
 const nodesSQL = `
@@ -143,6 +146,7 @@ func relationships(ctx context.Context, q Querier, o options) (*Graph, error) {
 		if err != nil {
 			return fmt.Errorf("explore: reading *_id columns: %w", err)
 		}
+		g.indexNames()
 		defer rows.Close()
 		for rows.Next() {
 			var schema, table, col string
@@ -164,7 +168,19 @@ func relationships(ctx context.Context, q Querier, o options) (*Graph, error) {
 			return nil, err
 		}
 	}
+	g.layout = o.layout
 	return g, nil
+}
+
+// indexNames maps each table name (without its schema) to its nodes, so that guessing the table a
+// column refers to is a few lookups, not a pass over every table: the inferred links of a catalog of
+// n tables and m *_id columns take time in n + m, not n × m.
+func (g *Graph) indexNames() {
+	g.byName = make(map[string][]int, len(g.Nodes))
+	for i, n := range g.Nodes {
+		_, t, _ := strings.Cut(n.Table, ".")
+		g.byName[t] = append(g.byName[t], i)
+	}
 }
 
 // guess finds the table a "<stem>_id" column most likely refers to: same schema first.
@@ -182,11 +198,15 @@ func (g *Graph) guess(schema, stem string) (table, key string, ok bool) {
 			names = append(names, strings.TrimSuffix(c, "y")+"ies")
 		}
 	}
+	if g.byName == nil {
+		g.indexNames()
+	}
 	for _, sameSchema := range []bool{true, false} {
 		for _, name := range names {
-			for _, n := range g.Nodes {
-				s, t, _ := strings.Cut(n.Table, ".")
-				if t == name && (s == schema) == sameSchema && len(n.Keys) == 1 {
+			for _, i := range g.byName[name] {
+				n := g.Nodes[i]
+				s, _, _ := strings.Cut(n.Table, ".")
+				if (s == schema) == sameSchema && len(n.Keys) == 1 {
 					return n.Table, n.Keys[0], true
 				}
 			}
@@ -210,19 +230,20 @@ func (g *Graph) keepAround(center string, hops int) error {
 	if found == "" {
 		return fmt.Errorf("%w: expected a table named %q in the diagram's schema, found none", ErrNoTable, center)
 	}
+	adj := map[string][]string{}
+	for _, e := range g.Edges {
+		adj[e.From] = append(adj[e.From], e.To)
+		adj[e.To] = append(adj[e.To], e.From)
+	}
 	dist := map[string]int{found: 0}
 	frontier := []string{found}
 	for h := 1; h <= hops && len(frontier) > 0; h++ {
 		var next []string
 		for _, t := range frontier {
-			for _, e := range g.Edges {
-				for _, pair := range [][2]string{{e.From, e.To}, {e.To, e.From}} {
-					if pair[0] == t {
-						if _, seen := dist[pair[1]]; !seen {
-							dist[pair[1]] = h
-							next = append(next, pair[1])
-						}
-					}
+			for _, u := range adj[t] {
+				if _, seen := dist[u]; !seen {
+					dist[u] = h
+					next = append(next, u)
 				}
 			}
 		}
@@ -257,7 +278,7 @@ func (g *Graph) DOT() string {
 	b.WriteString("  graph [rankdir=LR, nodesep=0.25, ranksep=0.9, splines=true, fontname=\"Helvetica\", bgcolor=\"transparent\"];\n")
 	b.WriteString("  node [shape=plain, fontname=\"Helvetica\", fontsize=10];\n")
 	b.WriteString("  edge [color=\"#4c78a8\", arrowsize=0.6, fontname=\"Helvetica\", fontsize=8];\n")
-	labels := len(g.Nodes) <= 30
+	labels := len(g.Edges) <= labelLimit
 	for _, n := range g.Nodes {
 		est := "rows unknown (never analyzed)"
 		if n.Estimate >= 0 {
@@ -285,23 +306,53 @@ func (g *Graph) DOT() string {
 	return b.String()
 }
 
+// labelLimit is the most links a diagram labels with their columns: beyond, labels crowd the arrows
+// (the columns stay in each arrow's tooltip).
+const labelLimit = 60
+
+// DefaultLayoutTime is how long Graphviz may take to lay a diagram out (a schema map: all its groups)
+// before the built-in layout is drawn instead; [LayoutTime] changes it.
+const DefaultLayoutTime = 15 * time.Second
+
 // ErrNoDot is matched when Graphviz's dot program is not installed (SVG then falls back to the
 // built-in layout).
 var ErrNoDot = errors.New("explore: Graphviz dot not found (Debian: apt-get install graphviz)")
 
-// DotSVG lays the graph out with Graphviz dot and returns the SVG (without XML prolog).
+// ErrLayoutTime is matched when Graphviz did not finish within the layout time; dot was stopped.
+var ErrLayoutTime = errors.New("explore: Graphviz did not finish in time")
+
+// DotSVG lays the graph out with Graphviz dot and returns the SVG (without XML prolog). dot is stopped
+// (with whatever it started) when ctx ends, after the layout time, or if the program dies.
 func (g *Graph) DotSVG(ctx context.Context) (string, error) {
+	return dotSVG(ctx, g.DOT(), g.layoutTime())
+}
+
+func (g *Graph) layoutTime() time.Duration {
+	if g.layout > 0 {
+		return g.layout
+	}
+	return DefaultLayoutTime
+}
+
+// dotSVG runs dot on a graph's DOT text for at most limit.
+func dotSVG(ctx context.Context, dot string, limit time.Duration) (string, error) {
 	path, err := exec.LookPath("dot")
 	if err != nil {
 		return "", ErrNoDot
 	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	cmd := child.Command(ctx, path, "-Tsvg")
-	cmd.Stdin = strings.NewReader(g.DOT())
+	cmd.Stdin = strings.NewReader(dot)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return "", fmt.Errorf("%w (%s)", ErrLayoutTime, shortDur(limit))
+		}
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("explore: dot -Tsvg: %w", ctx.Err())
+		}
 		return "", fmt.Errorf("explore: dot -Tsvg failed: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	svg := out.String()
@@ -311,13 +362,34 @@ func (g *Graph) DotSVG(ctx context.Context) (string, error) {
 	return svg, nil
 }
 
-// SVG returns the diagram as SVG: laid out by Graphviz dot when it is installed (the best layout
-// for many tables; at most a minute), else by the built-in layered layout.
-func (g *Graph) SVG() string {
-	if svg, err := g.DotSVG(context.Background()); err == nil {
-		return svg
+func shortDur(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%d ms", d.Milliseconds())
 	}
-	return g.LayeredSVG()
+	return fmt.Sprintf("%.0f s", d.Seconds())
+}
+
+// SVG returns the diagram as SVG: laid out by Graphviz dot when it is installed (the best layout
+// for many tables; at most the layout time), else by the built-in layered layout.
+func (g *Graph) SVG() string {
+	svg, _ := g.svg(context.Background())
+	return svg
+}
+
+// svg is SVG, and why the built-in layout was drawn ("" when dot drew it).
+func (g *Graph) svg(ctx context.Context) (svg, fallback string) {
+	svg, err := g.DotSVG(ctx)
+	switch {
+	case err == nil:
+		return svg, ""
+	case errors.Is(err, ErrNoDot):
+		return g.LayeredSVG(), "Graphviz is not installed: drawn with the built-in layout (make graphviz, or apt-get install graphviz, for a better one)"
+	case errors.Is(err, ErrLayoutTime):
+		return g.LayeredSVG(), fmt.Sprintf("Graphviz did not finish laying out %s and %s within %s and was stopped: drawn with the built-in layout instead "+
+			"(explore.LayoutTime to wait longer, or explore.Around for a table's neighbourhood)",
+			numfmt.Count(len(g.Nodes), "table", "tables"), numfmt.Count(len(g.Edges), "link", "links"), shortDur(g.layoutTime()))
+	}
+	return g.LayeredSVG(), "Graphviz failed (" + err.Error() + "): drawn with the built-in layout instead"
 }
 
 // HTML wraps the SVG in a scrollable box with a legend.

@@ -26,6 +26,7 @@ type options struct {
 	initial      string
 	connect      time.Duration
 	big          int64
+	layout       time.Duration
 }
 
 func collect(opts []Option) options { return option.Collect[options](opts) }
@@ -77,3 +78,8 @@ func Connect(d time.Duration) Option { return func(o *options) { o.connect = d }
 // Big is the estimated row count above which an exact count carries a warning (default
 // 1,000,000). ExactCount.
 func Big(rows int64) Option { return func(o *options) { o.big = rows } }
+
+// LayoutTime is how long Graphviz may take to lay a diagram out — for a schema map, all its groups
+// together — before the built-in layout is drawn instead, and said (default DefaultLayoutTime).
+// Relationships, ShowDiagram.
+func LayoutTime(d time.Duration) Option { return func(o *options) { o.layout = d } }
