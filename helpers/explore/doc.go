@@ -43,9 +43,20 @@
 //     [ShowPersonal] is given.
 //   - [Relationships]: the foreign-key graph of a schema, or of the neighbourhood of one table
 //     ([Around]); with [Inferred], "<table>_id" columns without a foreign key become dashed
-//     links. [Graph.SVG] lays it out with Graphviz dot when installed (Debian package graphviz):
-//     dot's layered layout keeps 100+ tables readable, with edges routed around boxes; without it,
-//     a built-in layered layout is used. Every edge has the SVG id "fk:<constraint>".
+//     links (found through an index of table names: a catalog of n tables and m such columns
+//     takes time in n + m). [Graph.SVG] lays it out with Graphviz dot when installed (Debian
+//     package graphviz), else with a built-in layered layout. Every edge has the SVG id
+//     "fk:<constraint>"; links are labelled with their columns up to 60 links. Graphviz runs for at
+//     most [LayoutTime] (default 15 s): past it, dot is stopped and the built-in layout is drawn,
+//     and the diagram says so. dot dies with the cell however the cell ends (internal/child).
+//     [Graph.HTML] shows up to 40 tables as one diagram; more as a schema map: the tables gathered
+//     into groups of at most 25 linked tables, each named after its most connected table, a first
+//     screen of one card per group (its tables, counts, the groups it links to), each opening its
+//     diagram, an A–Z list of every table, and in a live notebook a search box. Diagrams zoom (fit,
+//     100 %, 200 %) and pan by scrolling. The map is HTML, SVG and CSS that needs no network and, but
+//     for the search box, no script: exported reports (which remove scripts) keep it working, with
+//     groups opened through the page's address (CSS :target) and tables found in the A–Z list or
+//     with the browser's search.
 //   - [SampleRows]: a few rows from TABLESAMPLE SYSTEM through helpers/frame, capped, personal
 //     columns masked: it reads a few pages, not the table. The rows are a frame.Result: shown
 //     with their types, times as times, NULL apart from NaN.

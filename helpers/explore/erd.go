@@ -404,8 +404,20 @@ func (g *Graph) HTML() string {
 	if inferred > 0 {
 		legend += ", " + numfmt.Count(inferred, "inferred link", "inferred links") + " (dashed: *_id columns without a foreign key)"
 	}
-	return fmt.Sprintf(`<div class="replicalab-erd" `+provenance.ExploreAttrs("diagram")+`><p><small>%s. Arrows point from the referencing table to the referenced one<span `+provenance.NotebookOnly+`>; hover for columns</span>.</small></p>`+
-		`<div style="overflow:auto; max-height:85vh; border:1px solid #ddd">%s</div></div>`, esc(legend), g.SVG())
+	if len(g.Nodes) > mapAbove {
+		return g.mapHTML(context.Background(), legend)
+	}
+	id := g.mapID()
+	svg, fallback := g.svg(context.Background())
+	note := ""
+	if fallback != "" {
+		note = `<p class="rl-note">` + esc(fallback) + `.</p>`
+	}
+	if len(g.Edges) > labelLimit {
+		legend += "; too many links to label each with its columns"
+	}
+	return fmt.Sprintf(`<div class="replicalab-erd" id="%s" %s><style>%s</style><p><small>%s. Arrows point from the referencing table to the referenced one<span %s>; hover for columns</span>.</small></p>%s%s</div>`,
+		id, provenance.ExploreAttrs("diagram"), strings.ReplaceAll(mapCSS, "#ID", "#"+id), esc(legend), provenance.NotebookOnly, note, viewer(id+"_v", svg))
 }
 
 // Show displays the diagram: the SVG in a notebook, the list of links elsewhere.
@@ -429,6 +441,12 @@ func (g *Graph) String() string {
 // LayeredSVG lays the graph out without Graphviz: referenced tables to the right of the tables
 // referring to them (longest-path layers), rows ordered by the barycentre of their neighbours.
 func (g *Graph) LayeredSVG() string {
+	return g.layered(func(n Node) string { return "table:" + n.Table }, func(e Edge) string { return "fk:" + e.Name },
+		func(n Node) string { return n.Table })
+}
+
+// layered draws the built-in layout with the given ids and box labels.
+func (g *Graph) layered(nodeID func(Node) string, edgeID func(Edge) string, label func(Node) string) string {
 	index := map[string]int{}
 	for i, n := range g.Nodes {
 		index[n.Table] = i
@@ -522,7 +540,7 @@ func (g *Graph) LayeredSVG() string {
 			dash = ` stroke-dasharray="4,3"`
 		}
 		fmt.Fprintf(&b, `<g id="%s" class="edge"><title>%s</title><path d="M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="none" stroke="#4c78a8"%s marker-end="url(#arrow)"/></g>`,
-			esc("fk:"+e.Name), esc(e.From+"("+strings.Join(e.Columns, ", ")+") → "+e.To+"("+strings.Join(e.RefColumns, ", ")+")"),
+			esc(edgeID(e)), esc(e.From+"("+strings.Join(e.Columns, ", ")+") → "+e.To+"("+strings.Join(e.RefColumns, ", ")+")"),
 			sx, sy, sx+gapX/2, sy, tx-gapX/2, ty, tx, ty, dash)
 	}
 	for i, n := range g.Nodes {
@@ -533,7 +551,7 @@ func (g *Graph) LayeredSVG() string {
 		}
 		fmt.Fprintf(&b, `<g id="%s" class="node"><title>%s</title><rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" rx="3" fill="#f5f8fc" stroke="#4c78a8"/>`+
 			`<text x="%.1f" y="%.1f" font-size="11" font-weight="bold">%s</text><text x="%.1f" y="%.1f" font-size="9" fill="#555">%s</text></g>`,
-			esc("table:"+n.Table), esc(n.Table), x, y, boxW, boxH, x+5, y+14, esc(ellipsis(n.Table, 30)), x+5, y+27, esc(est))
+			esc(nodeID(n)), esc(n.Table), x, y, boxW, boxH, x+5, y+14, esc(ellipsis(label(n), 30)), x+5, y+27, esc(est))
 	}
 	b.WriteString("</svg>")
 	return b.String()
