@@ -82,6 +82,13 @@ func TestSchemaMapOf3000Tables(t *testing.T) {
 	if cards := strings.Count(h, `class="rl-card"`); groups < 3000/25 || cards != groups {
 		t.Errorf("%d groups and %d cards: want one card per group of at most 25 tables", groups, cards)
 	}
+	names := map[string]bool{}
+	for _, m := range regexp.MustCompile(`<section class="rl-sec" id="[^"]+"><h4>([^<]*): `).FindAllStringSubmatch(h, -1) {
+		if names[m[1]] {
+			t.Errorf("two groups are named %q", m[1])
+		}
+		names[m[1]] = true
+	}
 	if listed := strings.Count(h, `title="group `); listed != 3000 {
 		t.Errorf("the A–Z list holds %d tables, want 3,000", listed)
 	}

@@ -42,9 +42,10 @@ const (
 
 // group is a set of linked tables of one schema.
 type group struct {
-	hub       int   // the table that names it: its most connected table; -1 for tables without links
-	nodes     []int // indexes into Graph.Nodes, most connected first
-	continued bool  // more of the tables linked to hub, whose own group is full
+	hub       int    // the table that names it: its most connected table; -1 for tables without links
+	nodes     []int  // indexes into Graph.Nodes, most connected first
+	continued bool   // more of the tables linked to hub, whose own group is full
+	name      string // set once the groups are in their order: unique ("hub, continued 2")
 }
 
 // groups gathers the tables into groups of at most size linked tables, within each schema: a set of
@@ -515,6 +516,9 @@ func (g *Graph) groupLayered(id string, gr group, oneSchema bool) string {
 }
 
 func (g *Graph) groupName(gr group, oneSchema bool) string {
+	if gr.name != "" {
+		return gr.name
+	}
 	if gr.hub < 0 {
 		first, last := g.displayName(gr.nodes[0], oneSchema), g.displayName(gr.nodes[len(gr.nodes)-1], oneSchema)
 		if len(gr.nodes) == 1 {
@@ -686,6 +690,15 @@ func (g *Graph) mapHTML(ctx context.Context, legend string) string {
 		}
 		return 0
 	})
+	// Unique names: a hub's second and later continuations are numbered.
+	named := map[string]int{}
+	for k := range gs {
+		name := g.groupName(gs[k], one)
+		if named[name]++; named[name] > 1 {
+			name = fmt.Sprintf("%s %d", name, named[name])
+		}
+		gs[k].name = name
+	}
 	owner := make([]int, len(g.Nodes))
 	for k, gr := range gs {
 		for _, i := range gr.nodes {
