@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-report bench-hook bench-merge nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-report bench-hook bench-merge bench-scale nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -55,6 +55,7 @@ bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, t
 	scripts/bench-hook.sh
 	$(MAKE) --no-print-directory bench-merge
 	$(MAKE) --no-print-directory bench-spark
+	$(MAKE) --no-print-directory bench-scale
 	$(MAKE) --no-print-directory bench-cache
 
 setup: go-check postgres graphviz venv kernel hooks
@@ -154,6 +155,9 @@ bench-frame: ## Time loading 1M rows: binary COPY vs frame (fetch, cached) vs pa
 
 bench-report: go-check chromium pandoc ## Time the report of a 100-cell, 30-chart notebook: HTML, PDF, .docx, layout check, nbconvert
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./internal/report
+
+bench-scale: go-check postgres graphviz chromium ## At scale, on a large demo + 3,000 tables: truncated loads, lag under VACUUM/bulk load, schema map in Chromium, bucket refusal (BENCH_SCALE_ARGS)
+	$(GO) run ./scripts/benchscale $(BENCH_SCALE_ARGS)
 
 bench-hook: ## Time the pre-commit hook against nbstripout on 20 notebooks of 5 MB
 	scripts/bench-hook.sh
