@@ -146,6 +146,10 @@ report: $(if $(DOCX),pandoc) $(if $(PDF)$(CHECK),chromium) ## Export a notebook 
 check-notebooks: ## Check, without changing anything, that tracked notebooks are clean and hold no secret
 	$(GO) run ./scripts/hook pre-commit --check --all
 
+.PHONY: lines
+lines: ## Lines of Go in the templates now, against the commit before the notebook style (897cff3)
+	python3 tests/golines.py --before 897cff3 notebooks/*.ipynb
+
 .PHONY: bench-cache
 bench-cache: go-check ## Compare frame's cache file with Arrow IPC and Parquet (arrow-go): size, write, re-read of 1M rows
 	cd scripts/benchcache && $(GO) run .

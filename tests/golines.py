@@ -5,10 +5,15 @@ inside a multi-line raw string (SQL text: the line that opens the string counts,
 tests that hold the templates and the ten-step analysis to their line budgets; run it to see the numbers:
 
     python3 tests/golines.py notebooks/*.ipynb
+    python3 tests/golines.py --before 897cff3 notebooks/*.ipynb   # and each one at a commit, side by side
+
+`make lines` prints the templates now against the commit before the notebook style (897cff3).
 """
 from __future__ import annotations
 
+import argparse
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,14 +38,52 @@ def cell_lines(source: str) -> int:
 
 
 def notebook_lines(path: Path) -> int:
-    nb = json.loads(Path(path).read_text())
+    return source_lines(Path(path).read_text())
+
+
+def source_lines(text: str) -> int:
+    nb = json.loads(text)
     return sum(cell_lines("".join(c["source"])) for c in nb["cells"] if c["cell_type"] == "code")
 
 
+def at_commit(rev: str, path: str) -> int | None:
+    """The lines of Go of path as it was at rev, None when it did not exist there."""
+    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True).stdout.strip()
+    rel = Path(path).resolve().relative_to(Path(top).resolve())
+    shown = subprocess.run(["git", "show", f"{rev}:{rel.as_posix()}"], capture_output=True, text=True)
+    return source_lines(shown.stdout) if shown.returncode == 0 else None
+
+
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(description="Lines of Go in notebooks' code cells.")
+    ap.add_argument("--before", metavar="REV", help="also count each notebook at this commit")
+    ap.add_argument("notebooks", nargs="+")
+    args = ap.parse_args(argv)
+    if not args.before:
+        total = 0
+        for p in args.notebooks:
+            n = notebook_lines(Path(p))
+            total += n
+            print(f"{n:5d}  {p}")
+        print(f"{total:5d}  total")
+        return
+    if subprocess.run(["git", "cat-file", "-e", f"{args.before}^{{commit}}"], capture_output=True).returncode != 0:
+        sys.exit(f"golines: expected commit {args.before} in this clone, found none (a shallow clone? git fetch --unshallow)")
+    print(f"| notebook | at {args.before} | now | change |")
+    print("|---|---:|---:|---:|")
+    then_total = now_total = 0
+    for p in args.notebooks:
+        now, then = notebook_lines(Path(p)), at_commit(args.before, p)
+        if then is None:
+            print(f"| {Path(p).name} | (new) | {now} | |")
+            continue
+        then_total += then
+        now_total += now
+        change = f"{100 * (now - then) / then:+.0f}%" if then else ""
+        print(f"| {Path(p).name} | {then} | {now} | {change} |")
+    change = f"{100 * (now_total - then_total) / then_total:+.0f}%" if then_total else ""
+    print(f"| notebooks in both | {then_total} | {now_total} | {change} |")
+
+
 if __name__ == "__main__":
-    total = 0
-    for p in sys.argv[1:]:
-        n = notebook_lines(Path(p))
-        total += n
-        print(f"{n:5d}  {p}")
-    print(f"{total:5d}  total")
+    main(sys.argv[1:])
