@@ -138,8 +138,10 @@ new: ## Start a notebook from a template: make new NAME=orders-by-region [FROM=6
 	@test -n "$(NAME)" || { echo "usage: make new NAME=<description> [FROM=5.0] [INITIALS=ab]"; exit 2; }
 	$(GO) run ./scripts/newnb --name "$(NAME)" $(if $(FROM),--from "$(FROM)") $(if $(INITIALS),--initials "$(INITIALS)")
 
-report: $(if $(DOCX),pandoc) $(if $(PDF)$(CHECK),chromium) ## Export a notebook as a report: make report NB=notebooks/6.0-partial-results.ipynb [EXECUTE=1] [PDF=1] [DOCX=1] [PARAMS="a=1 b=x"|PARAMS_FILE=f.yaml] [VERIFY=1] [CHECK=1] [PAPER=letter]
+report: $(if $(EXECUTE)$(PARAMS)$(PARAMS_FILE),setup) $(if $(DOCX),pandoc) $(if $(PDF)$(CHECK),chromium) ## Export a notebook as a report: make report NB=notebooks/6.0-partial-results.ipynb [EXECUTE=1] [PDF=1] [DOCX=1] [PARAMS="a=1 b=x"|PARAMS_FILE=f.yaml] [VERIFY=1] [CHECK=1] [PAPER=letter]
 	@test -n "$(NB)" || { echo "usage: make report NB=notebooks/<name>.ipynb [EXECUTE=1] [PDF=1] [DOCX=1] [PARAMS=\"name=value ...\"] [PARAMS_FILE=variants.yaml] [VERIFY=1] [CHECK=1] [PAPER=a4|letter]"; exit 2; }
+	@# Running the notebook or re-running its queries needs a replica: the demo's when there is no .env, as in make lab.
+	$(if $(EXECUTE)$(PARAMS)$(PARAMS_FILE)$(VERIFY),$(GO) run ./scripts/lab prepare)
 	$(GO) run ./scripts/report $(if $(EXECUTE),--execute) $(if $(PDF),--pdf) $(if $(DOCX),--docx) $(if $(VERIFY),--verify) $(if $(CHECK),--check) \
 		$(if $(PAPER),--paper "$(PAPER)") $(if $(TOLERANCE),--tolerance "$(TOLERANCE)") $(if $(PARAMS),--params '$(PARAMS)') $(if $(PARAMS_FILE),--params-file "$(PARAMS_FILE)") "$(NB)"
 

@@ -376,7 +376,7 @@ func TestInstallChainsForeignHook(t *testing.T) {
 	if !strings.Contains(out, "kept your existing pre-commit hook") {
 		t.Errorf("install should say it kept the foreign hook:\n%s", out)
 	}
-	bin := filepath.Join(r.dir, ".tools", "bin", "replicalab-hook")
+	bin := filepath.Join(r.dir, ".git", "replicalab", "replicalab-hook")
 	if st, err := os.Stat(bin); err != nil || st.Mode()&0o111 == 0 {
 		t.Fatalf("expected an executable %s: %v", bin, err)
 	}
@@ -452,4 +452,27 @@ func mustRead(t *testing.T, p string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// TestInstallFromALinkedWorkTree: installing from a linked work tree (git worktree add), as make hooks does
+// there, sets up the whole repository; removing that work tree leaves the hooks working in the others.
+func TestInstallFromALinkedWorkTree(t *testing.T) {
+	r := newRepo(t)
+	r.write("README", []byte("x\n"))
+	r.git("add", "README")
+	r.commit(0, "first")
+	wt := filepath.Join(t.TempDir(), "feature")
+	r.git("worktree", "add", "-q", wt, "-b", "feature")
+	linked := &testRepo{t: t, dir: wt, env: r.env}
+	linked.run(0, hookBin, "install")
+	r.git("worktree", "remove", "--force", wt)
+
+	r.write("nb.ipynb", notebook([2]string{"code", "x := 1"}))
+	r.git("add", "nb.ipynb")
+	if msg := r.commit(0, "after the work tree is gone"); strings.Contains(msg, "is missing") {
+		t.Fatalf("the hook lost its program with the work tree:\n%s", msg)
+	}
+	if strings.Contains(string(r.show("HEAD:nb.ipynb")), "output of cell") {
+		t.Error("the hook did not run in the main work tree")
+	}
 }

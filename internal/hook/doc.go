@@ -4,12 +4,13 @@
 //
 //	make hooks                              # go run ./scripts/hook install
 //	git commit                              # the hook runs
-//	.tools/bin/replicalab-hook pre-commit --check --all   # CI: is everything committed clean?
+//	go run ./scripts/hook pre-commit --check --all   # CI: is everything committed clean?
 //
 // # What install sets up
 //
-// install copies the program to <repo>/.tools/bin/replicalab-hook (or uses
-// --binary PATH) and writes .git/hooks/pre-commit and .git/hooks/commit-msg
+// install copies the program to .git/replicalab/replicalab-hook (the git
+// folder all work trees of the repository share, like the hooks and the git
+// config that call it; or uses --binary PATH) and writes .git/hooks/pre-commit and .git/hooks/commit-msg
 // calling it (or into core.hooksPath when this repository sets it). A hook of
 // another tool is renamed <hook>.chained and runs first; uninstall puts it
 // back. A core.hooksPath set in the global or system git config is shared by

@@ -194,7 +194,13 @@ func install(ctx context.Context, dir, binary string, strict bool, stdout io.Wri
 		return err
 	}
 	if binary == "" {
-		if binary, err = copySelf(filepath.Join(r.dir, ".tools", "bin", "replicalab-hook")); err != nil {
+		// Into the git folder every work tree of the repository shares, as the hooks and the git config
+		// that call it are: a hook pointing into one linked work tree breaks when that tree is removed.
+		common, err := r.commonDir(ctx)
+		if err != nil {
+			return err
+		}
+		if binary, err = copySelf(filepath.Join(common, "replicalab", "replicalab-hook")); err != nil {
 			return err
 		}
 	} else if binary, err = filepath.Abs(binary); err != nil {

@@ -34,13 +34,9 @@ func (r *repo) installDir(ctx context.Context) (dir, note string, err error) {
 		dir, err = r.hooksDir(ctx)
 		return dir, "", err
 	}
-	common, err := r.git(ctx, nil, "rev-parse", "--git-common-dir")
+	gitDir, err := r.commonDir(ctx)
 	if err != nil {
 		return "", "", err
-	}
-	gitDir := strings.TrimSpace(string(common))
-	if !filepath.IsAbs(gitDir) {
-		gitDir = filepath.Join(r.dir, gitDir)
 	}
 	dir = filepath.Join(gitDir, "hooks")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -178,4 +174,18 @@ func (r *repo) removeForwarders(ctx context.Context, dir string) {
 	}
 	_, _ = r.git(ctx, nil, "config", "--local", "--unset", "core.hooksPath")
 	_, _ = r.git(ctx, nil, "config", "--local", "--unset", ConfigOwnHooksPath)
+}
+
+// commonDir is the git folder shared by every work tree of the repository
+// (.git in a plain clone; the main clone's .git for a linked work tree).
+func (r *repo) commonDir(ctx context.Context) (string, error) {
+	out, err := r.git(ctx, nil, "rev-parse", "--git-common-dir")
+	if err != nil {
+		return "", err
+	}
+	dir := strings.TrimSpace(string(out))
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join(r.dir, dir)
+	}
+	return dir, nil
 }
