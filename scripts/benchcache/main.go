@@ -103,7 +103,7 @@ var schema = arrow.NewSchema([]arrow.Field{
 	{Name: "rep", Type: arrow.PrimitiveTypes.Int64},
 }, nil)
 
-func (d *data) record(mem memory.Allocator) arrow.Record {
+func (d *data) record(mem memory.Allocator) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, schema)
 	defer b.Release()
 	b.Field(0).(*array.Int64Builder).AppendValues(d.id, nil)
@@ -127,7 +127,7 @@ func (d *data) record(mem memory.Allocator) arrow.Record {
 	b.Field(8).(*array.Float64Builder).AppendValues(d.amount, nil)
 	b.Field(9).(*array.BooleanBuilder).AppendValues(d.anon, nil)
 	b.Field(10).(*array.Int64Builder).AppendValues(d.rep, nil)
-	return b.NewRecord()
+	return b.NewRecordBatch()
 }
 
 // toGo copies a record's values into Go slices, as a reader would before building gota's elements.
@@ -251,7 +251,7 @@ func measureFrame(dir string, df dataframe.DataFrame, runs int) *result {
 }
 
 // measureIPC writes and reads Arrow IPC files, uncompressed and compressed.
-func measureIPC(dir string, rec arrow.Record, mem memory.Allocator, runs int) []*result {
+func measureIPC(dir string, rec arrow.RecordBatch, mem memory.Allocator, runs int) []*result {
 	var results []*result
 	ipcFormats := []struct {
 		name string
@@ -295,7 +295,7 @@ func measureIPC(dir string, rec arrow.Record, mem memory.Allocator, runs int) []
 				if r, err = ipc.NewFileReader(bytes.NewReader(raw), ipc.WithAllocator(mem)); err != nil {
 					return err
 				}
-				rb, err := r.Record(0)
+				rb, err := r.RecordBatch(0)
 				if err != nil {
 					return err
 				}
@@ -316,9 +316,9 @@ func measureIPC(dir string, rec arrow.Record, mem memory.Allocator, runs int) []
 }
 
 // measureParquet writes and reads Parquet files with three codecs.
-func measureParquet(ctx context.Context, dir string, rec arrow.Record, mem memory.Allocator, runs int) []*result {
+func measureParquet(ctx context.Context, dir string, rec arrow.RecordBatch, mem memory.Allocator, runs int) []*result {
 	var results []*result
-	tbl := array.NewTableFromRecords(schema, []arrow.Record{rec})
+	tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
 	defer tbl.Release()
 	for _, codec := range []struct {
 		name string
