@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/ledger"
 )
 
 // Querier runs a query. *replica.Pool, *pgxpool.Pool, *pgx.Conn and pgx.Tx
@@ -566,7 +567,8 @@ func show(r *Result, s *settings, prog *progress) {
 	}
 	// The line carries the data's provenance (when it was fetched, at what lag) for exported reports.
 	attrs := provenance.Attrs(provenance.Load, provenance.Read{Source: r.Database, At: r.FetchedAt, Lag: r.Lag, LagKnown: r.LagKnown})
-	prog.finish(messageHTML(r.String(), attrs, r.Warnings), messageText(r.String(), r.Warnings))
+	// And the session's load ledger so far, for the report's appendix (the last one counts).
+	prog.finish(messageHTML(r.String(), attrs, r.Warnings)+ledger.ForEnv().Totals().NoteHTML(), messageText(r.String(), r.Warnings))
 }
 
 // identify names the database q talks to, as user@host:port/database,

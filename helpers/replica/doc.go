@@ -74,7 +74,7 @@
 //	REPLICALAB_IDLE_TX_TIMEOUT     idle_in_transaction_session_timeout   1m
 //	REPLICALAB_CONNECT_TIMEOUT     connect timeout (also PGCONNECT_TIMEOUT in seconds)   10s
 //	REPLICALAB_MAX_CONNS           pool size                             2
-//	REPLICALAB_APP_NAME            application_name   replicalab/<notebook name> (from JPY_SESSION_NAME)
+//	REPLICALAB_APP_NAME            application_name   replicalab/<OS user>/<notebook name> (from JPY_SESSION_NAME)
 //	ALLOW_PRIMARY                  accept a primary (1/true/yes)         false
 //
 // Durations take a unit ("30s", "10m"); "0" disables a timeout. The options
@@ -176,6 +176,23 @@
 // server. As a last resort, client_connection_check_interval (PostgreSQL
 // 14+) makes the server stop the query of a client killed outright within a
 // second.
+//
+// # The load ledger
+//
+// Every connection a Pool opens is metered: from the protocol messages that
+// cross it (after TLS), the helpers count the statements the replica
+// completed and the rows their command tags report — what
+// pg_stat_statements counts on the replica — the statements that failed or
+// were stopped (a load cut at its row limit), the bytes received and the
+// time the replica was busy answering. [Ledger] sums them for the notebook
+// session: the kernel names a ledger file in REPLICALAB_LEDGER (its SQL
+// cells and its proxy for the Go cells count into it); without it, inside
+// GoNB, a file in GoNB's folder for the kernel (GONB_TMP_DIR) keeps the
+// figures across cells; elsewhere they cover the program. Through the
+// notebook session the kernel counts, so a cell's own pool does not (unless
+// REPLICALAB_LEDGER is unset). Each load's provenance line carries the
+// ledger's sentence for exported reports, which show the last one in their
+// appendix.
 //
 // # Errors and secrets
 //

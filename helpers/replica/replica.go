@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/replicalab/replicalab/helpers/config"
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/ledger"
 )
 
 // Pool is a small pool of read-only connections to a verified read replica.
@@ -71,6 +73,7 @@ func Open(ctx context.Context, opts ...Option) (*Pool, error) {
 	p := &Pool{s: s, o: o, warnings: cfg.Warnings(), track: newTracker()}
 	pc := s.box.pool
 	configure(pc, s, p.track)
+	meter(pc, ledger.ForEnv())
 	if s.AllowPrimary {
 		guardPrimary(pc, s)
 	}
@@ -83,6 +86,10 @@ func Open(ctx context.Context, opts ...Option) (*Pool, error) {
 			p.viaNote = "REPLICALAB_SESSION is not a connection string (" + err.Error() + "): connected directly"
 		} else {
 			configure(sc, s, p.track)
+			if os.Getenv(ledger.Env) == "" {
+				// No ledger from the kernel: count this program's traffic through the session itself.
+				meter(sc, ledger.ForEnv())
+			}
 			if p.session, err = pgxpool.NewWithConfig(ctx, sc); err != nil {
 				p.viaNote = "the notebook session could not be used: connected directly"
 			}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -86,12 +87,12 @@ func TestApplicationNameAndTimeoutsConfigurable(t *testing.T) {
 		"REPLICALAB_STATEMENT_TIMEOUT=300ms", "REPLICALAB_LOCK_TIMEOUT=1s"))
 	ctx := context.Background()
 
-	// The notebook's name shows where DBAs look.
+	// The analyst's OS user and the notebook's name show where DBAs look.
 	var name string
 	admin := superuser(t, c.ReplicaSuperuserURL())
-	err := admin.QueryRow(ctx, "SELECT application_name FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE 'replicalab/2.0%' LIMIT 1", c.User).Scan(&name)
-	if err != nil || name != "replicalab/2.0-ab-orders" {
-		t.Errorf("application_name in pg_stat_activity = %q, %v; want replicalab/2.0-ab-orders", name, err)
+	err := admin.QueryRow(ctx, "SELECT application_name FROM pg_stat_activity WHERE usename = $1 AND application_name LIKE '%/2.0-ab-orders' LIMIT 1", c.User).Scan(&name)
+	if want := "replicalab/" + osUser(t) + "/2.0-ab-orders"; err != nil || name != want {
+		t.Errorf("application_name in pg_stat_activity = %q, %v; want %s", name, err, want)
 	}
 
 	// statement_timeout is enforced and explained.
@@ -556,4 +557,13 @@ func mustPgx(p *replica.Pool) *pgxpool.Pool {
 		panic(err)
 	}
 	return pool
+}
+
+// osUser is the user running the tests, as the OS names it.
+func osUser(t testing.TB) string {
+	u, err := user.Current()
+	if err != nil || u.Username == "" {
+		t.Fatalf("the OS user running the tests: %v", err)
+	}
+	return u.Username
 }

@@ -185,8 +185,8 @@ func TestResolveSessionSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.AppName != "replicalab/1.0-jqp-eda" {
-		t.Errorf("AppName = %q, want it to name the notebook", s.AppName)
+	if want := "replicalab/" + osUser(t) + "/1.0-jqp-eda"; s.AppName != want {
+		t.Errorf("AppName = %q, want %q: the OS user and the notebook", s.AppName, want)
 	}
 }
 
