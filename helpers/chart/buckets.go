@@ -71,7 +71,7 @@ JOIN pg_catalog.pg_stats AS s ON s.schemaname = n.nspname AND s.tablename = c.re
 WHERE c.oid = $1 AND s.histogram_bounds IS NOT NULL`
 	var tuples float64
 	var lo, hi *time.Time
-	rows, err := q.Query(ctx, sql, int64(fd.TableOID), int32(fd.TableAttributeNumber))
+	rows, err := unrecorded(q).Query(ctx, sql, int64(fd.TableOID), int32(fd.TableAttributeNumber))
 	if err != nil {
 		return from, to, false
 	}
@@ -79,7 +79,7 @@ WHERE c.oid = $1 AND s.histogram_bounds IS NOT NULL`
 	if err != nil || found.RowsAffected() == 0 || lo == nil || hi == nil || tuples <= 0 {
 		return from, to, false
 	}
-	plan, err := cost.Explain(ctx, q, query, args)
+	plan, err := planOf(ctx, q, query, args)
 	if err != nil || plan.Rows < statsReadWhole*tuples {
 		return from, to, false
 	}
@@ -89,8 +89,20 @@ WHERE c.oid = $1 AND s.histogram_bounds IS NOT NULL`
 // unrecorded is the querier under a chart's recorder: catalog reads that are not part of the chart's
 // lineage go there.
 func unrecorded(q Querier) Querier {
-	if r, ok := q.(*recorder); ok {
-		return r.q
+	switch v := q.(type) {
+	case *session:
+		return v.raw
+	case *recorder:
+		return v.q
 	}
 	return q
+}
+
+// planOf is the planner's estimate for query: the one the SQL chart's cost preview already asked
+// for, else a new EXPLAIN.
+func planOf(ctx context.Context, q Querier, query string, args []any) (*cost.Plan, error) {
+	if s, ok := q.(*session); ok && s.plan != nil {
+		return s.plan, nil
+	}
+	return cost.Explain(ctx, unrecorded(q), query, args)
 }

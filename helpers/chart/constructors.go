@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/go-gota/gota/dataframe"
+	"gonum.org/v1/plot"
 )
 
 // Bar draws how many rows hold each value of column col of df, most common
@@ -109,16 +110,21 @@ func ScatterOf(xName string, xs []float64, yName string, ys []float64, opts ...O
 // HistogramSQL draws the distribution of the one numeric column query
 // returns, binned on the server with width_bucket, so that only the bin
 // counts cross the network: a table of 50 million rows charts without being
-// loaded. Without Range it reads the data twice (minimum and maximum first).
-// NULL, NaN and Infinity are counted on the server and noted. Give the
-// query's $1, $2, ... with Args. Options: Args, Bins (default: a round width
-// giving about 30 bins), Range.
+// loaded. It reads the data once: with Range; or, for a column of a table
+// that pg_stats describes (ANALYZE ran), on a grid of round bins around the
+// range pg_stats gives, cut to the bins the data fills. Otherwise (an
+// expression, a table never analyzed, Bins without Range, a filter that
+// keeps far fewer values than the table holds, values far beyond pg_stats'
+// range) a first pass finds the minimum and maximum. NULL, NaN and Infinity
+// are counted on the server and noted. Give the query's $1, $2, ... with
+// Args. Like every SQL chart it asks the planner first, and is not run when
+// reading the data costs more than REPLICALAB_MAX_COST (AnyCost runs it
+// anyway). Options: Args, Bins (default: a round width giving about 30
+// bins), Range, AnyCost.
 func HistogramSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
-	rec := newRecorder(q)
-	p, err := histogramSQLPlot(ctx, rec, query, opts...)
-	c := newChart(p, err, opts)
-	c.queries = rec.lineage(ctx)
-	return c
+	return sqlChart(ctx, q, "HistogramSQL", query, opts, func(s *session) (*plot.Plot, error) {
+		return histogramSQLPlot(ctx, s, query, opts...)
+	})
 }
 
 // TimeCountsSQL draws how many rows fall in each calendar bucket of the one
@@ -128,13 +134,11 @@ func HistogramSQL(ctx context.Context, q Querier, query string, opts ...Option) 
 // the In zone (default UTC) across daylight-saving changes, as in
 // TimeCounts. Without Between it reads the data twice (first and last time
 // first). NULL and ±infinity are counted and noted. Options: Args, In, Every,
-// Between.
+// Between, AnyCost.
 func TimeCountsSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
-	rec := newRecorder(q)
-	p, err := timeCountsSQLPlot(ctx, rec, query, opts...)
-	c := newChart(p, err, opts)
-	c.queries = rec.lineage(ctx)
-	return c
+	return sqlChart(ctx, q, "TimeCountsSQL", query, opts, func(s *session) (*plot.Plot, error) {
+		return timeCountsSQLPlot(ctx, s, query, opts...)
+	})
 }
 
 // TimeCounts draws how many rows fall in each calendar bucket (Every: hour,

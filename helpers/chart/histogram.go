@@ -79,7 +79,7 @@ func drawHistogram(title, xlabel string, b bins, counts []float64, s Stats, extr
 	p := newPlot(title, xlabel, "count", false, true)
 	p.Y.Tick.Marker = NumberTicks{Integer: true}
 	h := &plotter.Histogram{
-		Width:     b.width,
+		Width:     b.binWidth(),
 		FillColor: colour(0),
 		LineStyle: draw.LineStyle{Color: colorWhite, Width: vg.Points(0.5)},
 	}
@@ -120,17 +120,27 @@ func minMax(vs []float64) (lo, hi float64) {
 	return lo, hi
 }
 
-// bins are n equal bins of width from start to end.
+// bins are n equal bins of width from start to end. Bins cut out of a
+// finer grid (HistogramSQL's one pass) have edges on the grid's, computed
+// bit for bit as the grid's: the grid's edge off is the first, every step-th
+// the next ones (width is then the grid's, the bins step times wider).
 type bins struct {
 	start, width, end float64
 	n                 int
+	off, step         int
 }
+
+// stride is how many grid widths one bin spans.
+func (b bins) stride() int { return max(b.step, 1) }
+
+// binWidth is the width of one bin.
+func (b bins) binWidth() float64 { return b.width * float64(b.stride()) }
 
 // edges are the n+1 bin edges, the last exactly end.
 func (b bins) edges() []float64 {
 	e := make([]float64, b.n+1)
 	for i := range b.n {
-		e[i] = b.start + float64(i)*b.width
+		e[i] = b.edge(i)
 	}
 	e[b.n] = b.end
 	return e
@@ -141,7 +151,7 @@ func (b bins) edges() []float64 {
 // edges.
 func (b bins) index(v float64) int {
 	// A guess by division, then corrected against the edges themselves.
-	i := max(0, min(int((v-b.start)/b.width), b.n-1))
+	i := max(0, min((int((v-b.start)/b.width)-b.off)/b.stride(), b.n-1))
 	for i > 0 && v < b.edge(i) {
 		i--
 	}
@@ -155,7 +165,7 @@ func (b bins) edge(i int) float64 {
 	if i == b.n {
 		return b.end
 	}
-	return b.start + float64(i)*b.width
+	return b.start + float64(b.off+i*b.stride())*b.width
 }
 
 // chooseBins picks the bins for values in [lo, hi]: exactly n when asked,

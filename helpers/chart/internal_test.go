@@ -235,10 +235,16 @@ func TestHistogramSQLAgreesWithGo(t *testing.T) {
 			var s Stats
 			var b bins
 			if !o.hasRange && o.bins == 0 {
-				// The server picks about 30 round bins from min and max.
+				// The server picks round bins (about 30 over the range pg_stats
+				// gives, or over min and max) that cover the data: the same
+				// bins in Go count the same.
 				vs, _ := finite(col)
 				lo, hi := minMax(vs)
-				b = chooseBinsK(lo, hi, 0, 30, integer)
+				b = server.bins
+				round := chooseBinsK(lo, hi, 0, 30, integer)
+				if b.edge(0) > lo || b.end < hi || b.n < 1 || b.n > 60 || (b.off == 0 && b != round) {
+					t.Errorf("bins %+v: want round bins covering [%v, %v] (over min and max: %+v)", b, lo, hi, round)
+				}
 				o2 := *o
 				local, s = binWith(col, b, &o2)
 			} else {

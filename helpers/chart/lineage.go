@@ -86,6 +86,7 @@ func (c *Chart) writeSidecar(dir, base string, files []string) (string, error) {
 // for make report VERIFY=1) and when.
 type recorder struct {
 	q       Querier
+	origin  Querier // what the caller gave (the pool q was taken from): it measures the lag
 	mu      sync.Mutex
 	queries []*recorded
 }
@@ -95,7 +96,7 @@ type recorded struct {
 	sum *provenance.Summarizer
 }
 
-func newRecorder(q Querier) *recorder { return &recorder{q: q} }
+func newRecorder(q Querier) *recorder { return &recorder{q: q, origin: q} }
 
 // Query runs sql and records it, unless it reads no data (the LIMIT 0 query that learns a column's type).
 func (r *recorder) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
@@ -141,14 +142,14 @@ func (r *recorder) lineage(ctx context.Context) []provenance.Lineage {
 		return nil
 	}
 	var read provenance.Read
-	if lq, ok := r.q.(interface {
+	if lq, ok := r.origin.(interface {
 		Lag(context.Context) (replica.Lag, error)
 	}); ok {
 		if lag, err := lq.Lag(ctx); err == nil && lag.Known {
 			read.Lag, read.LagKnown = lag.Delay, true
 		}
 	}
-	if iq, ok := r.q.(interface{ Info() replica.Info }); ok {
+	if iq, ok := r.origin.(interface{ Info() replica.Info }); ok {
 		read.Primary = !iq.Info().InRecovery && iq.Info().ServerVersion != ""
 	}
 	out := make([]provenance.Lineage, len(r.queries))

@@ -113,13 +113,23 @@ func TestSQLChartsRecordTheQueriesTheyRan(t *testing.T) {
 	db, _ := replicaPool(t)
 	ctx := context.Background()
 	t.Setenv("REPLICALAB_REPO", t.TempDir())
+	// A column of a table: pg_stats gives the range, one query bins it.
+	if rec := shown(t, chart.HistogramSQL(ctx, db, "SELECT total FROM orders")); len(rec.Sources) != 1 || !strings.Contains(rec.Sources[0].SQL, "width_bucket") {
+		t.Fatalf("a table's column: want the one bins query, got %+v", rec.Sources)
+	}
+	// Filtered to a much narrower range than pg_stats knows: binned again over the exact range.
 	c := chart.HistogramSQL(ctx, db, "SELECT total FROM orders WHERE currency = $1", chart.Args("EUR")).Save("totals")
 	rec, _ := sidecar(t, c)
-	if len(rec.Sources) != 2 {
-		t.Fatalf("want the range query and the bins query, got %d: %+v", len(rec.Sources), rec.Sources)
+	if len(rec.Sources) != 2 || !strings.Contains(rec.Sources[0].SQL, "width_bucket") {
+		t.Fatalf("a narrow filter: want two bins queries, got %d: %+v", len(rec.Sources), rec.Sources)
 	}
-	rng, bins := rec.Sources[0], rec.Sources[1]
-	if !strings.Contains(rng.SQL, "min(v), max(v)") || rng.Rows != 1 || len(rng.Args) != 1 || rng.Args[0].Value != "EUR" {
+	bins := rec.Sources[1]
+	// An expression: the range first, then the bins.
+	rec = shown(t, chart.HistogramSQL(ctx, db, "SELECT total * 2 FROM orders WHERE currency = $1", chart.Args("EUR")))
+	if len(rec.Sources) != 2 {
+		t.Fatalf("an expression: want the range query and the bins query, got %d: %+v", len(rec.Sources), rec.Sources)
+	}
+	if rng := rec.Sources[0]; !strings.Contains(rng.SQL, "min(v)") || rng.Rows != 1 || len(rng.Args) != 1 || rng.Args[0].Value != "EUR" {
 		t.Errorf("range query %+v", rng)
 	}
 	if !strings.Contains(bins.SQL, "width_bucket") || len(bins.Args) != 2 || bins.Args[1].Type != "float[]" || bins.LagSeconds == nil || bins.Numbers == nil {

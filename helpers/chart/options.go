@@ -52,6 +52,7 @@ type options struct {
 	hasRange   bool
 	hasBetween bool
 	title      string
+	anyCost    bool
 }
 
 // displayOptions are the options every chart takes besides its own.

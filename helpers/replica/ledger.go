@@ -27,6 +27,14 @@ func meter(pc *pgxpool.Config, l *ledger.Ledger) {
 	}
 }
 
+// netConn is the connection under the ledger's meter.
+func netConn(c net.Conn) net.Conn {
+	if m, ok := c.(*ledger.Meter); ok {
+		return m.NetConn()
+	}
+	return c
+}
+
 // Load is the load ledger: what the replica did for this notebook session
 // (or, outside a notebook, this program), counted from the protocol messages
 // of every connection the helpers opened — the same statements and rows

@@ -90,9 +90,13 @@ func TestKeepalivesOnConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Release()
-	tcp, ok := conn.Conn().PgConn().Conn().(*net.TCPConn)
+	nc := conn.Conn().PgConn().Conn()
+	if m, ok := nc.(interface{ NetConn() net.Conn }); ok {
+		nc = m.NetConn() // under the ledger's meter
+	}
+	tcp, ok := nc.(*net.TCPConn)
 	if !ok {
-		t.Fatalf("expected a TCP connection, found %T", conn.Conn().PgConn().Conn())
+		t.Fatalf("expected a TCP connection, found %T", nc)
 	}
 	raw, err := tcp.SyscallConn()
 	if err != nil {

@@ -538,7 +538,7 @@ func (p *Pool) inspect(ctx context.Context, pool *pgxpool.Pool) (Info, error) {
 		}
 		info.CheckedAt = time.Now().UTC()
 		info.ServerVersion = strings.Fields(pg.ParameterStatus("server_version") + " ")[0]
-		_, info.TLS = pg.Conn().(*tls.Conn)
+		_, info.TLS = netConn(pg.Conn()).(*tls.Conn)
 		info.Host = p.connectedHost(pg.Conn().RemoteAddr())
 		if target := pg.ParameterStatus(sessionTargetParam); target != "" {
 			info.Session = true

@@ -44,6 +44,10 @@ func NewMeter(conn net.Conn, l *Ledger) *Meter {
 	return m
 }
 
+// NetConn returns the connection the meter reads and writes through (a
+// *tls.Conn with TLS, else the TCP or unix socket).
+func (m *Meter) NetConn() net.Conn { return m.Conn }
+
 // now is the clock; tests move it.
 var now = time.Now
 
