@@ -81,21 +81,33 @@ func topN(ts []tally, n int) (kept []tally, other tally, hasOther bool) {
 	if len(ts) <= n {
 		return ts, tally{}, false
 	}
-	other = tally{label: fmt.Sprintf("other (%s values)", numfmt.Int(len(ts)-n))}
+	other = otherTally(len(ts) - n)
 	for _, t := range ts[n:] {
 		other.n += t.n
 	}
 	return ts[:n], other, true
 }
 
+// otherTally is the "other" category gathering k values.
+func otherTally(k int) tally { return tally{label: fmt.Sprintf("other (%s values)", numfmt.Int(k))} }
+
 func bar(c column, o *options) (*plot.Plot, error) {
-	title := "Rows by " + c.name
 	ts, dropped := countCategories(c)
 	s := Stats{Rows: c.len(), Dropped: dropped}
 	if len(ts) == 0 {
-		return noData(title, "bar chart of "+quote(c.name), s)
+		return noData("Rows by "+c.name, "bar chart of "+quote(c.name), s)
 	}
 	kept, other, hasOther := topN(ts, o.top)
+	for _, t := range ts {
+		s.N += int(t.n)
+	}
+	return drawBar(c.name, kept, other, hasOther, len(ts), s), nil
+}
+
+// drawBar draws the kept categories, most common first, and "other";
+// distinct is the number of categories, s.N the rows counted.
+func drawBar(name string, kept []tally, other tally, hasOther bool, distinct int, s Stats) *plot.Plot {
+	title := "Rows by " + name
 	rows := slices.Clone(kept)
 	colours := make([]color.Color, len(rows))
 	for i := range colours {
@@ -105,9 +117,6 @@ func bar(c column, o *options) (*plot.Plot, error) {
 		rows = append(rows, other)
 		colours = append(colours, otherGrey)
 		s.Other = int(other.n)
-	}
-	for _, t := range ts {
-		s.N += int(t.n)
 	}
 
 	p := newPlot(title, "count", "", true, false)
@@ -125,13 +134,13 @@ func bar(c column, o *options) (*plot.Plot, error) {
 	p.Add(b)
 	nominal(&p.Y, labels)
 	p.X.Min = 0
-	extra := fmt.Sprintf("%s distinct", numfmt.Int(len(ts)))
+	extra := fmt.Sprintf("%s distinct", numfmt.Int(distinct))
 	if hasOther {
 		extra += fmt.Sprintf("; top %d shown, %s rows in other", len(kept), numfmt.Int(s.Other))
 	}
 	p = finish(p, s, extra)
 	resize(p, defaultWidth, vg.Length(math.Max(3, math.Min(14, 1.3+0.32*float64(n))))*vg.Inch)
-	return p, nil
+	return p
 }
 
 func reverse[T any](xs []T) []T {

@@ -81,14 +81,23 @@ func boxPlot(df dataframe.DataFrame, value string, opts ...Option) (*plot.Plot, 
 const maxOutliers = 200
 
 func drawBoxes(title, xlabel, ylabel string, names []string, data [][]float64, hasOther bool, s Stats, extra string) *plot.Plot {
+	boxes := make([]*box, len(data))
+	for i, vs := range data {
+		boxes[i] = newBox(float64(i), vs, colour(0))
+	}
+	return drawBoxStats(title, xlabel, ylabel, names, boxes, hasOther, s, extra)
+}
+
+// drawBoxStats draws boxes already computed (from values, or on the server),
+// one per name; with hasOther the last is "other", in grey.
+func drawBoxStats(title, xlabel, ylabel string, names []string, boxes []*box, hasOther bool, s Stats, extra string) *plot.Plot {
 	p := newPlot(title, xlabel, ylabel, false, true)
 	outliers, drawn := 0, 0
-	for i, vs := range data {
-		c := colour(0)
-		if hasOther && i == len(data)-1 {
-			c = otherGrey
+	for i, b := range boxes {
+		b.x, b.colour = float64(i), colour(0)
+		if hasOther && i == len(boxes)-1 {
+			b.colour = otherGrey
 		}
-		b := newBox(float64(i), vs, c)
 		outliers += b.outliers
 		drawn += len(b.out)
 		p.Add(b)

@@ -28,12 +28,16 @@
 //   - [Bar] ([BarOf]): rows per value of a column, most common first, the rest
 //     gathered into "other" beyond [Top] values.
 //   - [Line], [TimeSeries] ([TimeSeriesOf]): columns against a numeric or a
-//     time column; one line per column, or per group with [By].
+//     time column; one line per column, or per group with [By]; with
+//     [MaxPoints], longer lines are averaged over that many slices of x,
+//     with a band from each slice's lowest to its highest value.
 //   - [TimeCounts] ([TimeCountsOf]): rows per hour, day, week, month... of a
 //     time column.
 //   - [Scatter] ([ScatterOf]): two numeric columns, coloured by a category with
 //     [By]; beyond [MaxPoints] (10,000) a reproducible random sample is drawn.
 //   - [Box]: quartiles, whiskers and outliers, one box per group with [By].
+//   - [Heatmap]: two numeric columns counted in a grid of cells, for more
+//     points than a scatter can show.
 //   - [GroupedBar]: bars side by side, from value columns (wide data) or counts
 //     per group (long data, with [By]).
 //
@@ -71,15 +75,36 @@
 //
 // # On the server
 //
-// [HistogramSQL] and [TimeCountsSQL] aggregate on the replica (width_bucket,
-// date_trunc) and fetch only the counts, so a table of 50 million rows charts
-// without being loaded:
+// For a table too large to load, each chart has a twin that aggregates on
+// the replica and fetches only the aggregate — at most a few thousand rows,
+// under 100 kB whatever the table's size — and draws what the DataFrame
+// chart draws from the same rows:
 //
-//	c := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1",
-//		chart.Args("login"), chart.In(berlin), chart.Every(chart.Day))
+//   - [HistogramSQL] (width_bucket; one read of the data when pg_stats knows
+//     the column's range), twin of [Histogram] with the same bins;
 //
-// They take any [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn or pgx.Tx.
-// Without [Range] (or [Between]) they read the data twice: its range first.
+//   - [BarSQL] (GROUP BY ... LIMIT Top), twin of [Bar];
+//
+//   - [BoxSQL] (percentile_cont, whiskers and at most 200 outliers per box,
+//     one read), twin of [Box];
+//
+//   - [ScatterSQL], a 2-D grid counted on the server drawn as a heat map,
+//     twin of [Heatmap];
+//
+//   - [LineSQL] and [TimeSeriesSQL], downsampled to MaxPoints slice means and
+//     extremes, twins of [Line] and [TimeSeries] with the same MaxPoints;
+//
+//   - [TimeCountsSQL] (date_trunc), twin of [TimeCounts].
+//
+//     c := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1",
+//     chart.Args("login"), chart.In(berlin), chart.Every(chart.Day))
+//
+// They take any [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn or pgx.Tx,
+// use one of its connections for all their queries, and first ask the
+// planner what reading their query costs: above REPLICALAB_MAX_COST the
+// chart is not drawn, and its Err says so and names [AnyCost]. Counts equal
+// their twins' exactly; quartiles and means agree to the last bits of
+// floating-point rounding (tested within 1e-12 and 1e-9 relative).
 //
 // # Show and Save
 //

@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/replicalab/replicalab/helpers/chart"
+	"github.com/replicalab/replicalab/helpers/replica"
 )
 
 // A histogram of a column with NULLs: they are dropped, counted and said.
@@ -103,4 +104,20 @@ func ExampleChart_Save() {
 	c := chart.ScatterOf("x", []float64{1, 2, 3}, "y", []float64{2, 4, 5}, chart.PNG(), chart.Size(6*vg.Inch, 4*vg.Inch))
 	c.Save("x-vs-y") // reports/figures/x-vs-y.png and .svg
 	fmt.Println(c.Files, c.Err)
+}
+
+// Charts of a table too large to load, computed on the replica: only the
+// aggregates cross the network.
+func ExampleBarSQL() {
+	ctx := context.Background()
+	db := replica.Default()
+	chart.BarSQL(ctx, db, "SELECT kind FROM events", chart.Top(6)).Show()
+	chart.BoxSQL(ctx, db, "SELECT total, status FROM orders WHERE total < $1", chart.Args(5000)).Show()
+	chart.ScatterSQL(ctx, db, "SELECT quantity, unit_price FROM order_items").Show()
+	chart.TimeSeriesSQL(ctx, db, "SELECT occurred_at, length(payload::text) AS payload_size FROM events", chart.MaxPoints(300)).Show()
+	// In a terminal, their alt texts, e.g.:
+	//   Rows by kind (n = 5,000,000; 10 distinct; top 6 shown, 450,434 rows in other)
+	//   total by status (n = 189,293; 1,000 of 15,307 outliers drawn; whiskers 1.5 IQR)
+	//   unit_price vs quantity (n = 421,580; 40 × 40 cells, darker: more rows (up to 210,972 in one); counted on the server)
+	//   payload_size over time (n = 5,000,000; mean of each of 300 slices of occurred_at, band from lowest to highest; on the server)
 }

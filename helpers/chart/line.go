@@ -18,7 +18,7 @@ import (
 
 // linePlot builds the chart of [Line].
 func linePlot(df dataframe.DataFrame, x string, ys []string, opts ...Option) (*plot.Plot, error) {
-	o, err := apply("Line", opts, "By")
+	o, err := apply("Line", opts, "By", "MaxPoints")
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +31,7 @@ func linePlot(df dataframe.DataFrame, x string, ys []string, opts ...Option) (*p
 
 // timeSeriesPlot builds the chart of [TimeSeries].
 func timeSeriesPlot(df dataframe.DataFrame, t string, ys []string, opts ...Option) (*plot.Plot, error) {
-	o, err := apply("TimeSeries", opts, "By", "In")
+	o, err := apply("TimeSeries", opts, "By", "In", "MaxPoints")
 	if err != nil {
 		return nil, err
 	}
@@ -130,10 +130,6 @@ const maxLinePoints = 8_000
 func drawLines(title string, xc column, ss []line, ylabel string, isTime bool, o *options, s Stats, extra string) (*plot.Plot, error) {
 	xlabel := xc.name
 	p := newPlot(title, xlabel, ylabel, true, true)
-	type points struct {
-		name   string
-		xs, ys []float64
-	}
 	var lines []points
 	xlo, xhi := math.Inf(1), math.Inf(-1)
 	for _, sr := range ss {
@@ -148,7 +144,7 @@ func drawLines(title string, xc column, ss []line, ylabel string, isTime bool, o
 		if len(xs) > 0 {
 			xlo, xhi = math.Min(xlo, xs[0]), math.Max(xhi, xs[len(xs)-1])
 		}
-		lines = append(lines, points{sr.name, xs, ys})
+		lines = append(lines, points{name: sr.name, xs: xs, ys: ys})
 	}
 	if s.N == 0 {
 		what := "line chart of " + quoteList(names(ss))
@@ -157,17 +153,83 @@ func drawLines(title string, xc column, ss []line, ylabel string, isTime bool, o
 		}
 		return noData(title, what, s)
 	}
-	thinned := false
+	var notes []string
+	if extra != "" {
+		notes = append(notes, extra)
+	}
+	thinned, averaged := false, false
+	for i, l := range lines {
+		switch {
+		case o.set["MaxPoints"] && len(l.xs) > o.maxPoints:
+			lines[i] = meanSlices(l, chooseBinsK(l.xs[0], l.xs[len(l.xs)-1], o.maxPoints, 0, false))
+			averaged = true
+		case len(l.xs) > maxLinePoints:
+			lines[i].xs, lines[i].ys = decimate(l.xs, l.ys, maxLinePoints/4)
+			thinned = true
+		}
+	}
+	if averaged {
+		notes = append(notes, fmt.Sprintf("mean of each of %s slices of %s, band from lowest to highest", numfmt.Int(o.maxPoints), xlabel))
+	}
+	if thinned {
+		notes = append(notes, fmt.Sprintf("long lines thinned to %s points keeping each slice's extremes", numfmt.Int(maxLinePoints)))
+	}
+	return drawPoints(p, title, xlabel, lines, isTime, xlo, o, s, notes)
+}
+
+// points are one line's points, sorted by x; averaged lines also have a
+// band from each slice's lowest to its highest y.
+type points struct {
+	name   string
+	xs, ys []float64
+	lo, hi []float64
+}
+
+// meanSlices averages a line over the slices b cuts x into (bins.index
+// decides, as width_bucket on the server): per non-empty slice the mean x,
+// the mean y, and the lowest and highest y.
+func meanSlices(l points, b bins) points {
+	type acc struct {
+		n, sx, sy, lo, hi float64
+	}
+	accs := make([]acc, b.n)
+	for i := range l.xs {
+		a := &accs[b.index(l.xs[i])]
+		if a.n == 0 {
+			a.lo, a.hi = l.ys[i], l.ys[i]
+		}
+		a.n++
+		a.sx += l.xs[i]
+		a.sy += l.ys[i]
+		a.lo, a.hi = math.Min(a.lo, l.ys[i]), math.Max(a.hi, l.ys[i])
+	}
+	out := points{name: l.name}
+	for _, a := range accs {
+		if a.n > 0 {
+			out.xs, out.ys = append(out.xs, a.sx/a.n), append(out.ys, a.sy/a.n)
+			out.lo, out.hi = append(out.lo, a.lo), append(out.hi, a.hi)
+		}
+	}
+	return out
+}
+
+// drawPoints draws the lines (and their bands) on p.
+func drawPoints(p *plot.Plot, title, xlabel string, lines []points, isTime bool, xlo float64, o *options, s Stats, notes []string) (*plot.Plot, error) {
 	for i, l := range lines {
 		if len(l.xs) == 0 {
 			continue
 		}
 		xs, ys := l.xs, l.ys
-		if len(xs) > maxLinePoints {
-			xs, ys = decimate(xs, ys, maxLinePoints/4)
-			thinned = true
-		}
 		c := colour(i)
+		if l.lo != nil {
+			band, err := plotter.NewPolygon(bandOf(xs, l.lo, l.hi))
+			if err != nil {
+				return nil, fmt.Errorf("chart: %s: %w", title, err)
+			}
+			band.Color = withAlpha(c, 0x40)
+			band.LineStyle.Width = 0
+			p.Add(band)
+		}
 		ln, err := plotter.NewLine(xyOf(xs, ys))
 		if err != nil {
 			return nil, fmt.Errorf("chart: %s: %w", title, err)
@@ -190,7 +252,7 @@ func drawLines(title string, xc column, ss []line, ylabel string, isTime bool, o
 	}
 	var ys [][]float64
 	for _, l := range lines {
-		ys = append(ys, l.ys)
+		ys = append(ys, l.ys, l.lo, l.hi)
 	}
 	valueAxis(p, ys...)
 	if isTime {
@@ -200,14 +262,19 @@ func drawLines(title string, xc column, ss []line, ylabel string, isTime bool, o
 	if len(lines) > 1 {
 		p.Add(legendSpace{})
 	}
-	var notes []string
-	if extra != "" {
-		notes = append(notes, extra)
-	}
-	if thinned {
-		notes = append(notes, fmt.Sprintf("long lines thinned to %s points keeping each slice's extremes", numfmt.Int(maxLinePoints)))
-	}
 	return finish(p, s, notes...), nil
+}
+
+// bandOf is the outline of a band: along the highs, back along the lows.
+func bandOf(xs, lo, hi []float64) plotter.XYs {
+	out := make(plotter.XYs, 0, 2*len(xs))
+	for i := range xs {
+		out = append(out, plotter.XY{X: xs[i], Y: hi[i]})
+	}
+	for i := len(xs) - 1; i >= 0; i-- {
+		out = append(out, plotter.XY{X: xs[i], Y: lo[i]})
+	}
+	return out
 }
 
 func names(ss []line) []string {

@@ -108,8 +108,10 @@ func orNone(names []string) string {
 	return strings.Join(names, ", ")
 }
 
-// Bins sets the number of histogram bins (1 to 1000). Without it the
-// Freedman–Diaconis rule picks 10 to 60 bins of a round width.
+// Bins sets the number of histogram bins (1 to 1000), or the cells per
+// axis of a heat map (Heatmap, ScatterSQL; default 40). Without it a
+// histogram's bins are 10 to 60 of a round width (the Freedman–Diaconis
+// rule; HistogramSQL: about 30).
 func Bins(n int) Option {
 	return option("Bins", func(o *options) error {
 		if n < 1 || n > 1000 {
@@ -195,7 +197,9 @@ func Between(from, to time.Time) Option {
 }
 
 // MaxPoints caps the points a scatter draws (default 10,000); beyond it a
-// reproducible random sample is drawn and the chart says so.
+// reproducible random sample is drawn and the chart says so. For Line,
+// TimeSeries, LineSQL and TimeSeriesSQL it is the number of slices of x a
+// longer line is averaged over (LineSQL's default: 1,000).
 func MaxPoints(n int) Option {
 	return option("MaxPoints", func(o *options) error {
 		if n < 1 {
@@ -206,8 +210,8 @@ func MaxPoints(n int) Option {
 	})
 }
 
-// Args passes arguments for the $1, $2, ... placeholders of a query given to
-// HistogramSQL or TimeCountsSQL.
+// Args passes arguments for the $1, $2, ... placeholders of the query of a
+// SQL chart (HistogramSQL, BarSQL, BoxSQL, ScatterSQL, LineSQL, ...).
 func Args(args ...any) Option {
 	return option("Args", func(o *options) error {
 		o.args = args

@@ -55,12 +55,6 @@ func wrap(query string) string {
 	return "(\n" + q + "\n) AS chart_src"
 }
 
-// describe returns the name and type of the one column query returns.
-func describe(ctx context.Context, q Querier, fn, query string, args []any) (string, uint32, error) {
-	c, err := describeColumn(ctx, q, fn, query, args)
-	return c.name, c.oid, err
-}
-
 // describeField returns the description of the one column query returns: name, type, and the table
 // column it reads, if any.
 func describeField(ctx context.Context, q Querier, fn, query string, args []any) (pgconn.FieldDescription, error) {

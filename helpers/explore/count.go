@@ -24,8 +24,9 @@ type Counted struct {
 	Warning  string // set when the table is big (or of unknown size): the count scanned all of it
 }
 
-// ExactCount runs count(*) on one table: the only explore call that reads a whole table, so it
-// runs only when asked, with its own statement timeout (Timeout, default 1 minute), and warns
+// ExactCount runs count(*) on one table: with Profile, the only explore calls that read a whole
+// table, so it runs only when asked, after the cost preview (above REPLICALAB_MAX_COST it is not
+// run, unless AnyCost), with its own statement timeout (Timeout, default 1 minute), and warns
 // about big tables (Big, default 1,000,000 rows).
 func ExactCount(ctx context.Context, q Querier, table string, opts ...Option) (Counted, error) {
 	o := collect(opts)
@@ -51,8 +52,12 @@ func ExactCount(ctx context.Context, q Querier, table string, opts ...Option) (C
 		if est < 0 {
 			c.Estimate = -1
 		}
+		count := "SELECT count(*) FROM " + qualified(schema, name)
+		if err := previewRead(ctx, tx, count, o); err != nil {
+			return fmt.Errorf("explore: counting the rows of %s: %w", c.Table, err)
+		}
 		start := time.Now()
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM "+qualified(schema, name)).Scan(&c.Rows); err != nil {
+		if err := tx.QueryRow(ctx, count).Scan(&c.Rows); err != nil {
 			return fmt.Errorf("explore: counting the rows of %s (statement timeout %s): %w", c.Table, o.timeout, err)
 		}
 		c.Elapsed = time.Since(start)

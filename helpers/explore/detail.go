@@ -419,7 +419,12 @@ func (d *Detail) html(nMCV int) string {
 	if t.Comment != "" {
 		fmt.Fprintf(&b, ` · <i>%s</i>`, esc(t.Comment))
 	}
-	b.WriteString(`<br><small>Profile from pg_stats (the planner's sample, as of the last ANALYZE on the primary): no table was read.</small></p>`)
+	b.WriteString(`<br><small>Profile from pg_stats (the planner's sample, as of the last ANALYZE on the primary): no table was read.</small>`)
+	if !t.Analyzed {
+		fmt.Fprintf(&b, `<br><small %s>Never analyzed: explore.ShowProfile(%q) reads it once for an exact profile (after asking the planner what that costs).</small>`,
+			provenance.NotebookOnly, esc(t.String()))
+	}
+	b.WriteString(`</p>`)
 	b.WriteString("<table><thead><tr>")
 	for _, h := range []string{"column", "type", "null?", "default", "keys", "comment", "nulls", "distinct", "most common values", "histogram", "correlation"} {
 		fmt.Fprintf(&b, "<th>%s</th>", esc(h))

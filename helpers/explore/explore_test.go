@@ -307,8 +307,10 @@ func TestExploringSendsFewStatementsAndReadsNoTable(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+	// Its cost preview mentions the table too, but only plans it.
+	scans = slices.DeleteFunc(scans, func(q string) bool { return strings.HasPrefix(q, "EXPLAIN ") })
 	if len(scans) != 1 {
-		t.Errorf("an exact count should show as one statement reading orders, got %v", scans)
+		t.Errorf("an exact count should show as one statement reading orders (its EXPLAIN aside), got %v", scans)
 	}
 }
 

@@ -27,6 +27,7 @@ type options struct {
 	connect      time.Duration
 	big          int64
 	layout       time.Duration
+	anyCost      bool
 }
 
 func collect(opts []Option) options { return option.Collect[options](opts) }

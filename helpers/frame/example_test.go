@@ -20,7 +20,7 @@ func ExampleSQL() {
 	orders.Show()           // the table: head and tail, types, NULLs, times as times
 	orders.Summary().Show() // count, nulls, mean, quartiles; distinct and top values
 	// The cell shows, above the table, where the rows came from:
-	//   3,112 rows × 4 columns from analyst@db-replica:5432/marketplace in 0.04 s (77,800 rows/s) at replica lag 0.0 s; cached for 1h
+	//   3,112 rows × 4 columns from analyst@db-replica:5432/marketplace in 0.04 s (77,800 rows/s) at replica lag 0.0 s; planner estimate ~3,100 rows at cost 250; cached for 1h
 }
 
 // In a program: a context, an explicit connection, errors returned.
@@ -42,7 +42,7 @@ func ExampleLoad() {
 	placed, _ := res.Times("placed_at")
 	fmt.Println("first order:", placed[0])
 	// Prints, e.g.:
-	//   3,112 rows × 4 columns from analyst@db-replica:5432/marketplace in 0.04 s (77,800 rows/s) at replica lag 0.0 s; cached for 1h
+	//   3,112 rows × 4 columns from analyst@db-replica:5432/marketplace in 0.04 s (77,800 rows/s) at replica lag 0.0 s; planner estimate ~3,100 rows at cost 250; cached for 1h
 	//   first order: 2026-01-01 00:07:13 +0000 UTC
 }
 
@@ -115,4 +115,20 @@ func ExampleOf() {
 	// column  type    count  nulls  mean      std  min    25%   50%     75%   max  distinct  top values
 	// status  string      3      0                                                        3  NA (1), paid (1), shipped (1)
 	// total   float       2      1  9.75  3.88909    7  8.375  9.75  11.125  12.5
+}
+
+// A query the planner estimates above REPLICALAB_MAX_COST or
+// REPLICALAB_MAX_ROWS is not run: the error says what it would cost and
+// why; AnyCost runs it anyway, for that one query.
+func ExampleAnyCost() {
+	_, err := frame.Load(context.Background(), replica.Default(), `SELECT * FROM events a, quotes b`)
+	fmt.Println(err)
+	events := frame.SQL(`SELECT * FROM events`, frame.AnyCost(), frame.Limit(100_000))
+	fmt.Println(events.Rows)
+	// Prints, e.g. (one line):
+	//   frame: query not run on the replica: the planner estimates ~5.3 trillion rows at cost 150 billion (cost 150 billion
+	//   is above REPLICALAB_MAX_COST=10M; ~5.3 trillion rows is above REPLICALAB_MAX_ROWS=10M). Most of the work: nested
+	//   loop over 5M × 1.1M rows (every pair: no join condition). Narrow it (a WHERE, a join condition, an aggregate, a
+	//   LIMIT, or a sample), or run it anyway, for this query only, with frame.AnyCost() (in a SQL cell: %%sql --any-cost)
+	//   100000
 }

@@ -76,3 +76,13 @@ func ExampleCheck() {
 		fmt.Printf("%s: fix %s\n", ce.Problem, ce.Var())
 	}
 }
+
+// The load this notebook session put on the replica, counted from the
+// protocol: in a notebook a small table, elsewhere a line of text.
+func ExampleLedger() {
+	replica.Ledger().Show()
+	fmt.Println(replica.Ledger()) // the sentence exported reports end with
+	// Prints, e.g.:
+	//   load on the replica (this notebook session): 12 statements, 41,233 rows returned, 4.2 MB received, 3.1 s of replica time
+	//   this analysis read 41,233 rows from the replica in 12 statements, 3.1 s of replica time, 4.2 MB received
+}
