@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-report bench-hook bench-merge bench-scale nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-report bench-hook bench-merge bench-scale bench-kernel nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -57,6 +57,7 @@ bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, t
 	$(MAKE) --no-print-directory bench-spark
 	$(MAKE) --no-print-directory bench-scale
 	$(MAKE) --no-print-directory bench-cache
+	$(PY) scripts/bench-kernel.py
 
 setup: go-check postgres graphviz venv kernel hooks
 

@@ -24,6 +24,9 @@ class GoReplicaKernelTests(jupyter_kernel_test.KernelTests):
         {"code": '%%\ngonbui.DisplayMarkdown("*emphasis*")\ngonbui.Sync()', "mime": "text/markdown"},
     ]
     completion_samples = [{"text": "import \"strings\"\nfunc f() { strings.ToUpp"}]
+    complete_code_samples = ['%%\nfmt.Println("x")', "func f() int { return 1 }", "%%sql\nSELECT 1"]
+    incomplete_code_samples = ["func f() {", "x := []int{1,\n", "s := `raw", "%%sql\nSELECT (1"]
+    invalid_code_samples = ["fmt.Println(1))", "}"]
     code_inspect_sample = 'import "strings"\nvar s = strings.ToUpper'
 
     def test_error(self):
@@ -33,9 +36,6 @@ class GoReplicaKernelTests(jupyter_kernel_test.KernelTests):
 
     def test_execute_result(self):
         raise unittest.SkipTest("GoNB never sends execute_result: values are shown with display_data")
-
-    def test_is_complete(self):
-        raise unittest.SkipTest("GoNB v0.11.4 does not answer is_complete_request")
 
     def test_history(self):
         raise unittest.SkipTest("GoNB v0.11.4 does not answer history_request")

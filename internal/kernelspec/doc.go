@@ -1,11 +1,14 @@
-// Package kernelspec installs the project's Jupyter kernel, "Go (replica)": GoNB started with
-// --go_work=<repository root>, so that cells compile in a Go workspace that includes this module and can
-// import its helpers/ packages at the versions pinned in go.mod.
+// Package kernelspec installs the project's Jupyter kernel, "Go (replica)": the kernel process of
+// internal/kernel (built from ./kernel), which runs GoNB as its child with --go_work=<repository root>, so
+// that cells compile in a Go workspace that includes this module and can import its helpers/ packages at
+// the versions pinned in go.mod.
 //
 // Install does four things, each skipped when already done:
 //
 //  1. builds the pinned tools into <repo>/.tools/bin: gonb (the version go.mod pins as a tool), goimports
-//     and gopls (versions pinned here, chosen to build with the local Go);
+//     and gopls (versions pinned here, chosen to build with the local Go), and the kernel process itself
+//     (replicalab-kernel, rebuilt from this repository by every install; the go command relinks it only
+//     when its sources changed);
 //  2. writes a small `go` shim into <repo>/.tools/shim that turns GoNB's automatic, argument-less
 //     `go get` into a no-op (see below);
 //  3. writes the kernelspec "replicalab" (display name "Go (replica)") into the Jupyter data directory the

@@ -36,7 +36,9 @@ func TestNewSpecWiresGoWorkAndPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Argv[0] != "/r/.tools/bin/gonb" || !contains(s.Argv, "--go_work=/r") || !contains(s.Argv, "{connection_file}") {
+	// The kernel's own front starts GoNB as its child.
+	if s.Argv[0] != "/r/.tools/bin/replicalab-kernel" || s.Argv[1] != "serve" || !contains(s.Argv, "--go_work=/r") ||
+		!contains(s.Argv, "{connection_file}") || !contains(s.Argv, "--gonb=/r/.tools/bin/gonb") {
 		t.Errorf("argv = %q", s.Argv)
 	}
 	if s.DisplayName != "Go (replica)" {
@@ -237,5 +239,39 @@ func TestExplicitDataDirExcludesEveryOtherPlace(t *testing.T) {
 	got := DataDirCandidates(repoRoot(t), "/only/here")
 	if len(got) != 1 || got[0].Dir != "/only/here" {
 		t.Fatalf("candidates = %+v, want only /only/here", got)
+	}
+}
+
+// The gopls stand-in ends GoNB's own gopls under the kernel and is gopls everywhere else.
+func TestGoplsShimStandsInOnlyForGoNBUnderTheKernel(t *testing.T) {
+	tools := t.TempDir()
+	marker := filepath.Join(t.TempDir(), "called")
+	fake := "#!/bin/sh\necho \"$@\" >> '" + marker + "'\n"
+	if err := os.WriteFile(filepath.Join(tools, "gopls"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shim := t.TempDir()
+	if err := WriteGoplsShim(shim, tools); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		env       string
+		args      []string
+		delegated bool
+	}{
+		{"REPLICALAB_GONB_GOPLS=off", []string{"-listen", "unix;/tmp/x"}, false},
+		{"REPLICALAB_GONB_GOPLS=off", []string{"version"}, true},
+		{"", []string{"-listen", "unix;/tmp/x"}, true},
+	} {
+		os.Remove(marker)
+		cmd := exec.Command(filepath.Join(shim, "gopls"), c.args...)
+		cmd.Env = append(os.Environ(), c.env)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("gopls %v (%s): %v: %s", c.args, c.env, err, out)
+		}
+		got, _ := os.ReadFile(marker)
+		if delegated := len(got) > 0; delegated != c.delegated {
+			t.Errorf("gopls %v with %q: delegated=%v, want %v", c.args, c.env, delegated, c.delegated)
+		}
 	}
 }

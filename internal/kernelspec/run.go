@@ -11,15 +11,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/replicalab/replicalab/internal/kernel"
 	"github.com/replicalab/replicalab/internal/repo"
 )
 
 const usage = `usage: go run ./kernel <command> [flags]
 
 commands:
-  install     build the pinned tools, write the "Go (replica)" kernelspec, warm the build cache
+  install     build the pinned tools and the kernel, write the "Go (replica)" kernelspec, warm the build cache
   status      show what is installed where, versions, and how to fix what is missing
   uninstall   remove the "Go (replica)" kernelspec (a user's own "gonb" kernelspec is never touched)
+  serve       run the kernel (Jupyter starts it from kernel.json):
+              serve --kernel CONNECTION_FILE --go_work=REPO --gonb=GONB [--gopls=GOPLS]
 
 flags (install, status, uninstall):
   --data-dir DIR   Jupyter data directory to use (default: $JUPYTER_DATA_DIR, else the project's
@@ -39,6 +42,13 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, stderr)
+	case "watchdog":
+		// Started by serve; not for people.
+		return kernel.RunWatchdog(stdin)
+	}
 	fs := flag.NewFlagSet("kernel "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dataDir := fs.String("data-dir", "", "Jupyter data directory")
@@ -47,7 +57,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "install", "status", "uninstall":
 	default:
-		fmt.Fprintf(stderr, "kernel: unknown command %q (expected install, status or uninstall)\n", cmd)
+		fmt.Fprintf(stderr, "kernel: unknown command %q (expected install, status, uninstall or serve)\n", cmd)
 		return 2
 	}
 	if err := fs.Parse(rest); err != nil {
@@ -83,6 +93,39 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 1
 	}
 	return 0
+}
+
+// serve runs the kernel process.
+func serve(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kernel serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	conn := fs.String("kernel", "", "connection file written by Jupyter")
+	goWork := fs.String("go_work", "", "repository GoNB's cells compile against (absolute)")
+	gonb := fs.String("gonb", "", "GoNB binary")
+	gopls := fs.String("gopls", "", "gopls binary for completion while GoNB starts (default: next to GoNB, else PATH)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *conn == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: kernel serve --kernel CONNECTION_FILE --go_work=REPO --gonb=GONB [--gopls=GOPLS]")
+		return 2
+	}
+	if *gopls == "" && *gonb != "" {
+		if p := filepath.Join(filepath.Dir(*gonb), "gopls"); fileExists(p) {
+			*gopls = p
+		}
+	}
+	err := kernel.Serve(ctx, kernel.Options{ConnectionFile: *conn, GoNB: *gonb, GoWork: *goWork, Gopls: *gopls, Log: stderr})
+	if err != nil {
+		fmt.Fprintln(stderr, "kernel:", err)
+		return 1
+	}
+	return 0
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 func resolveRepo(flagRepo string) (string, error) {
@@ -142,7 +185,13 @@ func Install(ctx context.Context, l Layout, warm bool, out io.Writer) error {
 	if err := EnsureTools(ctx, l.Repo, l.Tools, out); err != nil {
 		return err
 	}
+	if err := BuildKernel(ctx, l.Repo, l.Tools, out); err != nil {
+		return err
+	}
 	if err := WriteShim(l.Shim, l.GoRoot); err != nil {
+		return err
+	}
+	if err := WriteGoplsShim(l.Shim, l.Tools); err != nil {
 		return err
 	}
 	spec, err := NewSpec(l)
@@ -229,6 +278,12 @@ func status(ctx context.Context, repo, dataDir string, out io.Writer) (bool, err
 				st.Name, st.Found, st.GoVersion, st.Want, goVersion)
 		}
 	}
+	if kb := filepath.Join(l.Tools, KernelBinary); !fileExists(kb) {
+		ok = false
+		fmt.Fprintf(out, "  %-10s missing: %s  fix: go run ./kernel install\n", KernelBinary, kb)
+	} else {
+		fmt.Fprintf(out, "  %-10s %s  ok (rebuilt from this repository by every install)\n", KernelBinary, kb)
+	}
 	if _, err := os.Stat(filepath.Join(l.Shim, "go")); err != nil {
 		ok = false
 		fmt.Fprintf(out, "shim        missing: %s  fix: go run ./kernel install\n", filepath.Join(l.Shim, "go"))
@@ -275,6 +330,14 @@ func checkSpec(s Spec, repo string) string {
 	}
 	if _, err := os.Stat(s.Argv[0]); err != nil {
 		return fmt.Sprintf("kernel binary %s is missing", s.Argv[0])
+	}
+	if filepath.Base(s.Argv[0]) != KernelBinary {
+		return fmt.Sprintf("it starts %s, not the replicalab kernel (an install from before the kernel had a front)", s.Argv[0])
+	}
+	for _, a := range s.Argv[1:] {
+		if g, ok := strings.CutPrefix(a, "--gonb="); ok && !fileExists(g) {
+			return fmt.Sprintf("GoNB binary %s is missing", g)
+		}
 	}
 	want := "--go_work=" + repo
 	for _, a := range s.Argv[1:] {

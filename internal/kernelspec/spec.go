@@ -14,8 +14,11 @@ import (
 
 // Name is the kernelspec's folder name; DisplayName is what JupyterLab's launcher shows.
 const (
-	Name        = "replicalab"
-	DisplayName = "Go (replica)"
+	// KernelBinary is the kernel process (./kernel built into the tools folder): the Jupyter front that
+	// runs GoNB as a child.
+	KernelBinary = "replicalab-kernel"
+	Name         = "replicalab"
+	DisplayName  = "Go (replica)"
 	// ModulePath is this repository's module; the kernel's --go_work points at its root.
 	ModulePath = "github.com/replicalab/replicalab"
 )
@@ -58,9 +61,11 @@ func NewSpec(l Layout) (Spec, error) {
 	}
 	return Spec{
 		Argv: []string{
-			filepath.Join(l.Tools, "gonb"),
+			filepath.Join(l.Tools, KernelBinary),
+			"serve",
 			"--kernel", "{connection_file}",
 			"--go_work=" + l.Repo,
+			"--gonb=" + filepath.Join(l.Tools, "gonb"),
 		},
 		DisplayName:   DisplayName,
 		Language:      "go",

@@ -175,3 +175,38 @@ func WriteShim(shimDir, goRoot string) error {
 
 // shellQuote quotes s for POSIX sh.
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// BuildKernel builds the kernel process (this repository's ./kernel) into toolsDir. The go command skips
+// the link when the binary is already up to date, so every install runs it.
+func BuildKernel(ctx context.Context, repo, toolsDir string, out io.Writer) error {
+	target := filepath.Join(toolsDir, KernelBinary)
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", target, "./kernel")
+	cmd.Dir = repo
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("kernelspec: building the kernel (go build ./kernel) failed: %w\n%s", err, buf.String())
+	}
+	fmt.Fprintf(out, "  %-10s built from ./kernel\n", KernelBinary)
+	return nil
+}
+
+// goplsShimScript stands in for gopls when GoNB starts it under the kernel: the kernel answers completion
+// with a gopls of its own, and GoNB's would load the whole workspace a second time for nothing.
+const goplsShimScript = `#!/bin/sh
+# Written by 'go run ./kernel install' (replicalab). The "Go (replica)" kernel answers completion with a
+# gopls of its own; GoNB, its child, starts one more ('gopls -listen ...') that would load the whole
+# workspace again. Under the kernel (REPLICALAB_GONB_GOPLS=off) that one ends at once; every other call
+# is gopls.
+if [ "$REPLICALAB_GONB_GOPLS" = off ] && [ "$1" = -listen ]; then exit 0; fi
+exec %s "$@"
+`
+
+// WriteGoplsShim writes the gopls stand-in into shimDir, pointing at the gopls in toolsDir.
+func WriteGoplsShim(shimDir, toolsDir string) error {
+	if err := os.MkdirAll(shimDir, 0o755); err != nil {
+		return fmt.Errorf("kernelspec: create %s: %w", shimDir, err)
+	}
+	script := fmt.Sprintf(goplsShimScript, shellQuote(filepath.Join(toolsDir, "gopls")))
+	return writeFileAtomic(filepath.Join(shimDir, "gopls"), []byte(script), 0o755)
+}

@@ -307,8 +307,8 @@ func (l *lab) open(name string) {
 	var kernel string
 	if err := l.poll(2*time.Minute, `(() => { const w = nbPanel(); if (!w) return '';
 		const sc = w.sessionContext, k = sc.session && sc.session.kernel;
-		// GoNB publishes no status until its first execution, so JupyterLab shows "unknown" until then.
-		return sc.isReady && k && (k.status === 'idle' || k.status === 'unknown') ? sc.kernelDisplayName : ''; })()`, &kernel); err != nil {
+		// The kernel publishes its status from the start: JupyterLab shows it idle before any cell runs.
+		return sc.isReady && k && k.status === 'idle' ? sc.kernelDisplayName : ''; })()`, &kernel); err != nil {
 		var diag string
 		_ = l.eval(`(() => { const w = nbPanel(); if (!w) return 'no notebook panel';
 			const sc = w.sessionContext, k = sc.session && sc.session.kernel;

@@ -1,0 +1,214 @@
+package kernel
+
+import (
+	"encoding/json"
+	"fmt"
+	"go/parser"
+	"go/scanner"
+	"go/token"
+	"strings"
+
+	"github.com/replicalab/replicalab/internal/jupyter"
+)
+
+// executeRequest is the content of an execute_request.
+type executeRequest struct {
+	Code         string `json:"code"`
+	Silent       bool   `json:"silent"`
+	StoreHistory *bool  `json:"store_history"`
+	StopOnError  *bool  `json:"stop_on_error"`
+}
+
+// execution is the cell being run.
+type execution struct {
+	msg   *jupyter.Message
+	code  string
+	count int  // execution count shown in the notebook
+	store bool // counted and kept in history
+	reply chan *jupyter.Message
+	idle  chan *jupyter.Message
+}
+
+func (e *execution) gonbReply(m *jupyter.Message) {
+	select {
+	case e.reply <- m:
+	default:
+	}
+}
+
+func (e *execution) gonbIdle(m *jupyter.Message) {
+	select {
+	case e.idle <- m:
+	default:
+	}
+}
+
+// runQueue runs cells one at a time in the order they arrived.
+func (k *Kernel) runQueue() {
+	for m := range k.queue {
+		var req executeRequest
+		_ = m.Content(&req)
+		status := k.execute(m, req)
+		if status == "error" && (req.StopOnError == nil || *req.StopOnError) {
+			k.abortQueued()
+		}
+	}
+}
+
+// abortQueued answers every cell queued behind a failed one with status "aborted", as IPython does when
+// the client asked for stop_on_error (JupyterLab's "run all" does).
+func (k *Kernel) abortQueued() {
+	for {
+		select {
+		case m := <-k.queue:
+			k.publish(m, "status", map[string]string{"execution_state": "busy"})
+			k.reply(k.sock.Shell, m, "execute_reply", map[string]any{"status": "aborted"})
+			k.publish(m, "status", map[string]string{"execution_state": "idle"})
+		default:
+			return
+		}
+	}
+}
+
+// execute runs one cell and returns the status of its reply ("ok", "error", "aborted").
+func (k *Kernel) execute(m *jupyter.Message, req executeRequest) string {
+	if k.stopping.Load() {
+		return "aborted"
+	}
+	e := &execution{msg: m, code: req.Code, reply: make(chan *jupyter.Message, 1), idle: make(chan *jupyter.Message, 1)}
+	e.store = !req.Silent && (req.StoreHistory == nil || *req.StoreHistory)
+	k.execMu.Lock()
+	if e.store {
+		k.execCount++
+		k.history.Add(k.execCount, req.Code)
+	}
+	e.count = k.execCount
+	k.execMu.Unlock()
+
+	k.current.Store(e)
+	defer k.current.Store(nil)
+	return k.executeGo(e)
+}
+
+// executeGo hands a Go cell to GoNB and relays the outcome; GoNB publishes busy, the input, the outputs
+// and the reply; the kernel sets its own execution count and holds GoNB's final idle until it has
+// added what it adds (a hint under a common mistake).
+func (k *Kernel) executeGo(e *execution) string {
+	if err := k.gonb.waitReady(); err != nil {
+		return k.fail(e, "GoNBUnavailable", err.Error(), nil)
+	}
+	k.gonb.forward(k.gonb.shellSocket, e.msg, k.sock.Shell)
+	var reply, idle *jupyter.Message
+	status := "error"
+	for reply == nil || idle == nil {
+		select {
+		case reply = <-e.reply:
+			status = k.relayExecuteReply(e, reply)
+		case idle = <-e.idle:
+		case <-k.gonb.exited:
+			k.gonb.dropRoute(e.msg.Header.MsgID)
+			if k.stopping.Load() {
+				return "aborted"
+			}
+			return k.fail(e, "GoNBExited", fmt.Sprintf("the Go runtime (GoNB) exited while running this cell (%v); the kernel restarts", k.gonb.exitErr), nil)
+		}
+	}
+	k.gonb.dropRoute(e.msg.Header.MsgID)
+	idle.Identities = [][]byte{[]byte("kernel." + k.session + ".status")}
+	if err := k.sock.IOPub.SendFrames(k.sock.Signer.Frames(idle)); err != nil {
+		k.log.Printf("relay idle: %v", err)
+	}
+	return status
+}
+
+// relayExecuteReply passes GoNB's execute_reply to the client with the kernel's execution count, after
+// a hint when the cell failed for a reason the kernel recognises.
+func (k *Kernel) relayExecuteReply(e *execution, r *jupyter.Message) string {
+	var content map[string]any
+	if err := json.Unmarshal(r.RawContent, &content); err != nil {
+		content = map[string]any{"status": "error"}
+	}
+	status, _ := content["status"].(string)
+	if e.store {
+		content["execution_count"] = e.count
+	} else {
+		delete(content, "execution_count")
+	}
+	_ = r.SetContent(content)
+	if status == "ok" {
+		k.memory.remember(e.code)
+	}
+	if status == "error" {
+		if hint := goCellHint(e.code); hint != "" {
+			k.publish(e.msg, "stream", map[string]string{"name": "stderr", "text": hint})
+		}
+	}
+	r.Identities = e.msg.Identities
+	if err := k.sock.Shell.SendFrames(k.sock.Signer.Frames(r)); err != nil {
+		k.log.Printf("relay execute_reply: %v", err)
+	}
+	return status
+}
+
+// fail ends a cell the kernel could not run: busy, the input, the error, the reply, idle.
+func (k *Kernel) fail(e *execution, ename, evalue string, traceback []string) string {
+	if traceback == nil {
+		traceback = []string{evalue}
+	}
+	k.publish(e.msg, "status", map[string]string{"execution_state": "busy"})
+	k.publish(e.msg, "execute_input", map[string]any{"code": e.code, "execution_count": e.count})
+	k.publish(e.msg, "error", map[string]any{"ename": ename, "evalue": evalue, "traceback": traceback})
+	reply := map[string]any{"status": "error", "ename": ename, "evalue": evalue, "traceback": traceback}
+	if e.store {
+		reply["execution_count"] = e.count
+	}
+	k.reply(k.sock.Shell, e.msg, "execute_reply", reply)
+	k.publish(e.msg, "status", map[string]string{"execution_state": "idle"})
+	return "error"
+}
+
+// goCellHint explains the most common mistake with GoNB cells: statements written without the %% line
+// that starts main's body. It returns "" when the cell has some other problem.
+func goCellHint(code string) string {
+	lines := strings.Split(code, "\n")
+	if cellMagic(lines) != "" {
+		return ""
+	}
+	src := make([]string, len(lines))
+	for i, l := range lines {
+		t := strings.TrimPrefix(l, "//gonb:")
+		if startsMain(t) {
+			return ""
+		}
+		if !isSpecialLine(l) {
+			src[i] = l
+		}
+	}
+	_, err := parser.ParseFile(token.NewFileSet(), "cell.go", "package main\n"+strings.Join(src, "\n"), parser.AllErrors)
+	var list scanner.ErrorList
+	if err == nil || !asErrorList(err, &list) || len(list) == 0 {
+		return ""
+	}
+	for _, e := range list {
+		if strings.Contains(e.Msg, "expected declaration") || strings.Contains(e.Msg, "non-declaration statement") {
+			line := e.Pos.Line - 1 // the "package main" line added above
+			return fmt.Sprintf("hint: line %d is a statement, and a Go cell runs statements only after a line holding just %%%% "+
+				"(the body of main). Put %%%% on a line before it; imports, types and functions stay above %%%%.\n", line)
+		}
+	}
+	return ""
+}
+
+// startsMain reports whether a line opens GoNB's main body: "%%" (alone or followed by a space) or %main.
+func startsMain(l string) bool {
+	return strings.HasPrefix(l, "%main") || strings.HasPrefix(l, "%exec") ||
+		strings.HasPrefix(l, "%%") && (len(l) == 2 || l[2] == ' ' || l[2] == '\t')
+}
+
+func asErrorList(err error, list *scanner.ErrorList) bool {
+	l, ok := err.(scanner.ErrorList)
+	if ok {
+		*list = l
+	}
+	return ok
+}
