@@ -13,16 +13,20 @@ def test_a_wrong_password_is_explained_and_never_displayed(demo_replica):
     """The same clear error in both styles: returned by Connect in a program, shown by a one-line notebook cell
     that then stops (nothing after it runs)."""
     wrong = "Wr0ng-but-Secret-Passphrase"
+    # The programs leave the kernel's session (REPLICALAB_SESSION): it holds the kernel's own, working,
+    # connection, which a password set inside a cell's program does not reach. A broken .env, which the
+    # kernel reads too, is tested through the session in test_sql_cells.py.
     nb = run_cells([
         'import ("context"; "github.com/replicalab/replicalab/helpers/replica")\n'
         '%%\n'
+        'os.Unsetenv("REPLICALAB_SESSION")\n'
         f'os.Setenv("RDS_PASSWORD", "{wrong}")\n'
         'ctx := context.Background()\n'
         'db, err := replica.Open(ctx)\n'
         'if err == nil { err = db.Connect(ctx) }\n'
         'if err != nil { fmt.Println(err); return }\n'
         'fmt.Println("connected?!")\n',
-        f'%%\nos.Setenv("RDS_PASSWORD", "{wrong}")\n'
+        f'%%\nos.Unsetenv("REPLICALAB_SESSION")\nos.Setenv("RDS_PASSWORD", "{wrong}")\n'
         'replica.Default().Show()\n'
         'fmt.Println("still running?!")\n',
     ], allow_errors=True)

@@ -552,6 +552,10 @@ func (k *Kernel) introspect(m *jupyter.Message, s *jupyter.Socket) {
 		CursorPos int    `json:"cursor_pos"`
 	}
 	_ = m.Content(&req)
+	if classify(req.Code) != goCell || magicPrefix(req.Code) {
+		k.introspectSQL(m, s, req.Code, req.CursorPos)
+		return
+	}
 	if m.Header.MsgType == "inspect_request" && onGoNBCommand(req.Code, req.CursorPos) {
 		k.gonb.forward(k.gonb.shellSocket, m, s)
 		return
@@ -729,4 +733,17 @@ func cellImports(code string) map[string]string {
 		out[name] = text
 	}
 	return out
+}
+
+// magicPrefix reports whether code is the start of a kernel line magic being typed ("%des").
+func magicPrefix(code string) bool {
+	if strings.ContainsAny(code, " \n") || !strings.HasPrefix(code, "%") || strings.HasPrefix(code, "%%") {
+		return false
+	}
+	for name := range kernelMagics {
+		if strings.HasPrefix(name, code) {
+			return true
+		}
+	}
+	return false
 }

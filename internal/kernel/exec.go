@@ -87,6 +87,9 @@ func (k *Kernel) execute(m *jupyter.Message, req executeRequest) string {
 
 	k.current.Store(e)
 	defer k.current.Store(nil)
+	if kind := classify(req.Code); kind != goCell {
+		return k.executeKernelCell(e, kind)
+	}
 	return k.executeGo(e)
 }
 

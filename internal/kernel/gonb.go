@@ -152,6 +152,8 @@ func (g *gonb) setBuildFlags() {
 	g.mu.Lock()
 	g.routes[req.Header.MsgID] = route{internal: replies}
 	g.mu.Unlock()
+	// Its outputs on IOPub are dropped while the route exists: keep it a moment after the reply.
+	defer time.AfterFunc(5*time.Second, func() { g.dropRoute(req.Header.MsgID) })
 	if err := g.shell.Send(req); err != nil {
 		g.k.log.Printf("GoNB build flags: %v", err)
 		return
@@ -238,6 +240,8 @@ func (g *gonb) connect() {
 		g.mu.Lock()
 		g.routes[probe.Header.MsgID] = route{internal: replies}
 		g.mu.Unlock()
+		id := probe.Header.MsgID
+		time.AfterFunc(time.Minute, func() { g.dropRoute(id) })
 		if os.Getenv("REPLICALAB_KERNEL_DEBUG") != "" {
 			g.k.log.Printf("probe GoNB %s", probe.Header.MsgID)
 		}
@@ -346,10 +350,12 @@ func (g *gonb) dropRoute(parent string) {
 // onReply routes a reply from GoNB's shell or control socket.
 func (g *gonb) onReply(m *jupyter.Message) {
 	// Execute requests keep their route until the execution ends (input requests use it).
-	keep := m.Header.MsgType == "execute_reply"
-	r, ok := g.routeOf(m.Parent.MsgID, keep)
+	r, ok := g.routeOf(m.Parent.MsgID, true)
 	if !ok {
 		return
+	}
+	if m.Header.MsgType != "execute_reply" && r.internal == nil {
+		g.dropRoute(m.Parent.MsgID) // execute requests keep theirs until the execution ends (input requests)
 	}
 	if r.internal != nil {
 		select {
@@ -394,10 +400,7 @@ func (g *gonb) onIOPub(m *jupyter.Message, seen chan struct{}) {
 	default:
 	}
 	if r, ok := g.routeOf(m.Parent.MsgID, true); ok && r.internal != nil {
-		if m.Header.MsgType == "status" && strings.Contains(string(m.RawContent), "idle") {
-			g.dropRoute(m.Parent.MsgID)
-		}
-		return
+		return // the kernel's own request: its requester drops the route when done
 	}
 	if e := g.k.current.Load(); e != nil && e.msg.Header.MsgID == m.Parent.MsgID {
 		switch m.Header.MsgType {
@@ -437,6 +440,7 @@ func (g *gonb) interrupt(m *jupyter.Message) {
 	g.mu.Lock()
 	g.routes[req.Header.MsgID] = route{internal: make(chan *jupyter.Message, 1)}
 	g.mu.Unlock()
+	time.AfterFunc(time.Minute, func() { g.dropRoute(req.Header.MsgID) })
 	if err := g.control.Send(req); err != nil {
 		g.k.log.Printf("interrupt GoNB: %v", err)
 	}

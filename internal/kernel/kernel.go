@@ -2,8 +2,6 @@ package kernel
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -21,6 +19,9 @@ import (
 	"github.com/replicalab/replicalab/internal/jupyter"
 	"github.com/replicalab/replicalab/internal/session"
 )
+
+// debug turns on the kernel's detailed log (REPLICALAB_KERNEL_DEBUG=1).
+var debug = os.Getenv("REPLICALAB_KERNEL_DEBUG") != ""
 
 // Options configure Serve.
 type Options struct {
@@ -54,6 +55,8 @@ type Kernel struct {
 	completeMu sync.Mutex
 	watchdog   *watchdog
 	replica    *session.Session // the notebook's replica session; nil if it could not start
+	pool       replicaHolder    // the kernel's one pool to the replica: SQL cells, and the session's clients
+	sql        sqlState         // SQL cells: the one running, the catalog for completion
 
 	queue     chan *jupyter.Message // execute requests, in order
 	execMu    sync.Mutex
@@ -274,6 +277,7 @@ func (k *Kernel) interrupt(m *jupyter.Message, s *jupyter.Socket) {
 		return
 	}
 	k.gonb.interrupt(m)
+	k.cancelSQL()
 	if k.replica != nil {
 		if n := k.replica.CancelAll(); n > 0 {
 			k.log.Printf("interrupt: cancelled %d query(ies) on the replica", n)
@@ -332,9 +336,11 @@ func (k *Kernel) shutdown(m *jupyter.Message, s *jupyter.Socket, fromRequest boo
 		k.gonb.stop(3 * time.Second)
 		k.complete.stop()
 		k.watchdog.sweep()
+		k.cancelSQL()
 		if k.replica != nil {
-			k.replica.Close() // cancels what still runs, closes the pool: no backend stays on the replica
+			k.replica.Close() // ends the clients still connected, cancelling their queries
 		}
+		k.pool.close() // no backend stays on the replica
 		if m != nil {
 			content := map[string]any{"status": "ok", "restart": restart}
 			k.reply(s, m, "shutdown_reply", content)
@@ -367,11 +373,3 @@ func (e errGoNB) Error() string {
 }
 
 func (e errGoNB) Unwrap() error { return e.err }
-
-var errStopping = errors.New("the kernel is shutting down")
-
-// jsonString returns the JSON encoding of s.
-func jsonString(s string) []byte {
-	b, _ := json.Marshal(s)
-	return b
-}

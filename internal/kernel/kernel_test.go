@@ -2,6 +2,10 @@ package kernel
 
 import (
 	"os"
+
+	"github.com/go-gota/gota/dataframe"
+	"github.com/go-gota/gota/series"
+	"github.com/replicalab/replicalab/helpers/frame"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -234,5 +238,64 @@ func TestComposeKeepsDeclarationsOfEarlierCellsAfterTheCell(t *testing.T) {
 	doc = compose("func double(s string) string { return s + s }\n%%\n", m.get())
 	if strings.Contains(doc.src, "return x + x") {
 		t.Errorf("a remembered declaration shadows the cell's own:\n%s", doc.src)
+	}
+}
+
+func TestClassifyCells(t *testing.T) {
+	for code, want := range map[string]cellKind{
+		"%%sql\nSELECT 1":                      sqlCell,
+		"%%sql orders --limit 5\nSELECT":       sqlCell,
+		"%tables":                              magicCell,
+		"%describe orders\n\n%sample orders 5": magicCell,
+		"%tables\nfmt.Println(1)":              goCell,
+		"%%\nfmt.Println(1)":                   goCell,
+		"%%bash\necho hi":                      goCell,
+		"%help":                                goCell,
+	} {
+		if got := classify(code); got != want {
+			t.Errorf("classify(%q) = %d, want %d", code, got, want)
+		}
+	}
+}
+
+// {{name.column}} and {{name}} become parameters whose values are read from named results.
+func TestBindNamedTurnsPlaceholdersIntoParameters(t *testing.T) {
+	t.Setenv("REPLICALAB_CACHE_DIR", t.TempDir())
+	t.Setenv("JPY_SESSION_NAME", "bind-test.ipynb")
+	df := dataframe.New(series.New([]int{3, 5, 8}, series.Int, "id"), series.New([]string{"a", "b", "c"}, series.String, "code"))
+	if err := frame.Of(df).Store("picked"); err != nil {
+		t.Fatal(err)
+	}
+	one := dataframe.New(series.New([]float64{2.5}, series.Float, "cutoff"))
+	if err := frame.Of(one).Store("limit"); err != nil {
+		t.Fatal(err)
+	}
+	k := &Kernel{}
+	sql, args, err := k.bindNamed("SELECT * FROM t WHERE id = ANY({{picked.id}}) AND code = ANY({{ picked.code }}) AND x > {{limit}} OR id = ANY({{picked.id}})")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sql != "SELECT * FROM t WHERE id = ANY($1) AND code = ANY($2) AND x > $3 OR id = ANY($1)" {
+		t.Errorf("sql = %q", sql)
+	}
+	if len(args) != 3 {
+		t.Fatalf("args = %v", args)
+	}
+	ids, ok := args[0].([]*int64)
+	if !ok || len(ids) != 3 || *ids[2] != 8 {
+		t.Errorf("ids = %#v", args[0])
+	}
+	if v, ok := args[2].(*float64); !ok || *v != 2.5 {
+		t.Errorf("scalar = %#v", args[2])
+	}
+	for _, bad := range []struct{ sql, says string }{
+		{"SELECT {{nothing.x}}", "nothing"},
+		{"SELECT {{picked.nope}}", `no column "nope"`},
+		{"SELECT {{picked}}", "one value"},
+		{"SELECT $1, {{limit}}", "mixes $1"},
+	} {
+		if _, _, err := k.bindNamed(bad.sql); err == nil || !strings.Contains(err.Error(), bad.says) {
+			t.Errorf("bindNamed(%q) = %v, want an error saying %q", bad.sql, err, bad.says)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/replicalab/replicalab/helpers/replica"
@@ -14,7 +15,7 @@ import (
 // notebook's replica session: a libpq keyword/value connection string.
 const SessionEnv = session.Env
 
-// sessionMaxConns is the session pool's size: one backend for SQL cells, one for the proxy's clients.
+// sessionMaxConns is the pool's size: one backend for SQL cells, one for the proxy's clients.
 const sessionMaxConns = 2
 
 func (k *Kernel) sessionAddress() string {
@@ -27,7 +28,7 @@ func (k *Kernel) sessionAddress() string {
 // startSession opens the notebook's replica session in the kernel's private folder. Nothing reaches the
 // replica until a SQL cell or a cell's program needs it.
 func (k *Kernel) startSession() {
-	s, err := session.New(k.dir, openReplica, k.log)
+	s, err := session.New(k.dir, k.pool.connected, k.log)
 	if err != nil {
 		k.log.Printf("no replica session (cells open the replica themselves): %v", err)
 		return
@@ -35,27 +36,71 @@ func (k *Kernel) startSession() {
 	k.replica = s
 }
 
-// openReplica opens the kernel's pool the way a notebook would (settings from the environment and the
-// .env found from the notebook's folder), connects and verifies it now, read-only, without a banner,
-// without a signal handler (the kernel handles interrupts itself) and never through a session.
-func openReplica(ctx context.Context) (session.Replica, error) {
+// replicaHolder is the kernel's one pool to the replica. It is opened when first needed (settings from
+// the environment and the .env found from the notebook's folder, read-only, no banner, no signal handler
+// — the kernel handles interrupts — and never through a session), connects and verifies itself on
+// first use, and is dropped after a failure to connect so that the next use reads the settings again
+// (the user fixed .env).
+type replicaHolder struct {
+	mu sync.Mutex
+	p  *replica.Pool
+}
+
+// get returns the pool, opened but maybe not connected (a cached SQL cell never connects).
+func (h *replicaHolder) get(ctx context.Context) (*replica.Pool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.p != nil {
+		return h.p, nil
+	}
 	p, err := replica.Open(ctx, replica.Direct(), replica.Quiet(), replica.NoInterruptHandler(), replica.MaxConns(sessionMaxConns))
 	if err != nil {
 		return nil, err
 	}
+	h.p = p
+	return p, nil
+}
+
+// failed drops p if connecting through it failed.
+func (h *replicaHolder) failed(p *replica.Pool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.p == p {
+		h.p = nil
+		go p.Close()
+	}
+}
+
+// connected returns the pool connected and verified, for the session's clients.
+func (h *replicaHolder) connected(ctx context.Context) (session.Replica, error) {
+	p, err := h.get(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err := p.Connect(ctx); err != nil {
-		p.Close()
+		h.failed(p)
 		return nil, err
 	}
 	pg, err := p.Pgx(ctx)
 	if err != nil {
-		p.Close()
+		h.failed(p)
 		return nil, err
 	}
 	return replicaPool{p, pg}, nil
 }
 
-// replicaPool adapts a replica.Pool to the session.
+// close closes the pool: no backend stays on the replica.
+func (h *replicaHolder) close() {
+	h.mu.Lock()
+	p := h.p
+	h.p = nil
+	h.mu.Unlock()
+	if p != nil {
+		p.Close()
+	}
+}
+
+// replicaPool adapts a connected replica.Pool to the session.
 type replicaPool struct {
 	p  *replica.Pool
 	pg *pgxpool.Pool
@@ -63,7 +108,6 @@ type replicaPool struct {
 
 func (r replicaPool) Pgx() *pgxpool.Pool { return r.pg }
 func (r replicaPool) Target() string     { return r.p.Info().Target() }
-func (r replicaPool) Close()             { r.p.Close() }
 
 // ResetSQL restores what helpers/replica sets with SET on each new connection (PostgreSQL 14+), which
 // the proxy's DISCARD ALL between two clients resets.

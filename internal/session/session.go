@@ -1,6 +1,7 @@
-// Package session is a notebook's replica session: the kernel's one verified, read-only pool to the
-// replica, opened lazily, shared by SQL cells (through Pool) and by the programs of Go cells, which
-// reach it through a PostgreSQL-protocol proxy on a unix socket in the kernel's private folder.
+// Package session is a notebook's replica session: a PostgreSQL-protocol proxy on a unix socket in the
+// kernel's private folder, through which the programs of Go cells reach the kernel's one verified,
+// read-only pool to the replica (which the kernel's SQL cells use directly). The pool comes from an
+// Opener when a client first needs it; the kernel owns it and closes it.
 //
 // A program connects with the libpq keyword/value string of Address (the kernel exports it as
 // REPLICALAB_SESSION): no password, no TLS — the folder is the kernel user's alone (0700), the socket
@@ -58,7 +59,8 @@ const TargetParameter = "replicalab.target"
 // Port is the port number in the socket's name (.s.PGSQL.<Port>), as libpq builds it.
 const Port = 5432
 
-// Replica is the pool the session hands out: replica.Pool satisfies it through a small adapter.
+// Replica is the pool the session hands out: replica.Pool satisfies it through a small adapter. Its
+// owner (the kernel) closes it, after closing the session.
 type Replica interface {
 	// Pgx returns the pool of verified, read-only connections.
 	Pgx() *pgxpool.Pool
@@ -68,10 +70,10 @@ type Replica interface {
 	// runs RESET ALL), e.g. a SET made by the pool's AfterConnect. Settings sent in the startup packet
 	// survive RESET ALL and need none.
 	ResetSQL() []string
-	Close()
 }
 
-// Opener opens the replica; the session calls it when first needed, and again after a failure.
+// Opener returns the replica's pool, connected and verified; the session calls it for each client,
+// and the opener keeps the pool between calls (the kernel's one pool).
 type Opener func(ctx context.Context) (Replica, error)
 
 // failureMemory is how long an open failure is answered from memory.
@@ -85,7 +87,6 @@ type Session struct {
 	log  *log.Logger
 
 	mu        sync.Mutex
-	replica   Replica
 	openErr   error
 	openErrAt time.Time
 	closed    bool
@@ -139,15 +140,12 @@ func quote(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
-// Pool returns the session's replica pool, opening (and verifying) it on first use.
-func (s *Session) Pool(ctx context.Context) (Replica, error) {
+// pool returns the replica's pool through the opener; a failure is remembered for a few seconds.
+func (s *Session) pool(ctx context.Context) (Replica, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, errors.New("session: closed")
-	}
-	if s.replica != nil {
-		return s.replica, nil
 	}
 	if s.openErr != nil && time.Since(s.openErrAt) < failureMemory {
 		return nil, s.openErr
@@ -157,15 +155,8 @@ func (s *Session) Pool(ctx context.Context) (Replica, error) {
 		s.openErr, s.openErrAt = err, time.Now()
 		return nil, err
 	}
-	s.replica, s.openErr = r, nil
+	s.openErr = nil
 	return r, nil
-}
-
-// Opened reports whether the pool is open (without opening it).
-func (s *Session) Opened() bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.replica != nil
 }
 
 // CancelAll cancels on the server every query in flight through the proxy (a kernel interrupt).
@@ -185,8 +176,8 @@ func (s *Session) CancelAll() int {
 	return n
 }
 
-// Close stops accepting clients, ends the connected ones (cancelling their queries) and closes the
-// pool, so that no backend stays open on the replica.
+// Close stops accepting clients and ends the connected ones (cancelling their queries); their backends
+// return to the pool, which its owner then closes.
 func (s *Session) Close() {
 	s.mu.Lock()
 	if s.closed {
@@ -207,13 +198,6 @@ func (s *Session) Close() {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		s.log.Printf("session: clients did not end within 5 s")
-	}
-	s.mu.Lock()
-	r := s.replica
-	s.replica = nil
-	s.mu.Unlock()
-	if r != nil {
-		r.Close()
 	}
 }
 
@@ -271,7 +255,7 @@ func (s *Session) serve(conn net.Conn) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	r, err := s.Pool(ctx)
+	r, err := s.pool(ctx)
 	if err != nil {
 		sendError(fe, "08001", "replicalab session: cannot open the replica: "+err.Error())
 		return

@@ -37,7 +37,6 @@ func (r poolReplica) Target() string { return r.p.Info().Target() }
 func (r poolReplica) ResetSQL() []string {
 	return []string{"SET client_connection_check_interval = 1000"}
 }
-func (r poolReplica) Close() { r.p.Close() }
 
 // newSession starts a session on the shared cluster's replica, with a private folder.
 func newSession(t *testing.T) (*Session, *pgtest.Cluster) {
@@ -52,11 +51,17 @@ func newSession(t *testing.T) (*Session, *pgtest.Cluster) {
 	if testing.Verbose() {
 		lg = log.New(os.Stderr, "session: ", 0)
 	}
-	s, err := New(dir, func(ctx context.Context) (Replica, error) { return poolReplica{c.Open(t)}, nil }, lg)
+	// One pool for the session's life, as the kernel keeps it; closed after the session.
+	var once sync.Once
+	var pool *replica.Pool
+	s, err := New(dir, func(ctx context.Context) (Replica, error) {
+		once.Do(func() { pool = c.Open(t) })
+		return poolReplica{pool}, nil
+	}, lg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Close)
+	t.Cleanup(s.Close) // runs before the pool's own cleanup (registered later, by c.Open)
 	return s, c
 }
 
@@ -170,7 +175,7 @@ func TestBackendIsResetBetweenClients(t *testing.T) {
 // waitReleased waits until every backend is back in the pool.
 func waitReleased(t *testing.T, s *Session) {
 	t.Helper()
-	r, err := s.Pool(context.Background())
+	r, err := s.pool(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +447,8 @@ func TestSocketIsPrivate(t *testing.T) {
 	}
 }
 
-// Close ends connected clients and leaves no backend of the pool on the replica.
+// Close ends connected clients; with the pool closed after it (as the kernel does), no backend stays on
+// the replica.
 func TestCloseLeavesNoBackend(t *testing.T) {
 	s, c := newSession(t)
 	conn := connect(t, s)
@@ -452,7 +458,12 @@ func TestCloseLeavesNoBackend(t *testing.T) {
 	}
 	go conn.Exec(context.Background(), "SELECT pg_sleep(60)")
 	time.Sleep(200 * time.Millisecond)
+	r, err := s.pool(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.Close()
+	r.(poolReplica).p.Close()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		var n int

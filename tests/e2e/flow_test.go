@@ -197,6 +197,62 @@ func TestFlow(t *testing.T) {
 		l.timing("interrupt click → query gone on the server (s)", time.Since(clicked))
 	})
 
+	t.Run("a %%sql cell shows its table without compiling and completes table names", func(t *testing.T) {
+		l.t = t
+		start := time.Now()
+		idx := l.runNewCell("%%sql\nSELECT status::text AS status, count(*) AS orders FROM orders GROUP BY 1 ORDER BY 1")
+		out := l.cellOutput(idx, time.Minute)
+		l.timing("%%sql cell (s)", time.Since(start))
+		statuses := l.replicaCount(`SELECT count(DISTINCT status) FROM orders`)
+		var shape string
+		js := fmt.Sprintf(`(() => { const c = nbPanel().content.widgets[%d], t = c.node.querySelector('.jp-OutputArea table');
+			if (!t) return '';
+			const heads = [...t.querySelectorAll('th')].map(th => th.innerText.trim()).join('|');
+			return JSON.stringify({heads, rows: t.querySelectorAll('tbody tr').length,
+				prompt: (c.node.querySelector('.jp-OutputPrompt') || {}).innerText || ''}); })()`, idx)
+		if err := l.eval(js, &shape); err != nil || shape == "" {
+			l.screenshot("8-no-sql-table")
+			t.Fatalf("no HTML table under the %%%%sql cell (%v): %q", err, out)
+		}
+		var got struct {
+			Heads, Prompt string
+			Rows          int
+		}
+		_ = json.Unmarshal([]byte(shape), &got)
+		if !strings.Contains(got.Heads, "status") || !strings.Contains(got.Heads, "orders") || got.Rows != statuses {
+			t.Errorf("%%%%sql table has headers %q and %d rows, want status/orders and %d rows", got.Heads, got.Rows, statuses)
+		}
+		if !strings.Contains(out, fmt.Sprintf("%d rows × 2 columns", statuses)) {
+			t.Errorf("the %%%%sql cell's provenance line is missing: %q", out)
+		}
+		l.screenshotCell(idx, "8-sql-cell")
+
+		// Tab after "FROM ord" offers the replica's tables.
+		idx = l.addCell("%%sql\nSELECT * FROM ord")
+		place := fmt.Sprintf(`(() => { const app = window.jupyterapp, p = nbPanel(), c = p.content.widgets[%d];
+			app.shell.activateById(p.id); p.content.activeCellIndex = %d; p.content.mode = 'edit';
+			c.editor.focus(); c.editor.setCursorPosition(c.editor.getPositionAt(c.model.sharedModel.getSource().length));
+			return true; })()`, idx, idx)
+		var items string
+		for items == "" && time.Since(start) < 2*time.Minute {
+			var ok bool
+			if err := l.eval(place, &ok); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.eval(`window.jupyterapp.commands.execute('completer:invoke-notebook').then(() => true)`, &ok); err != nil {
+				t.Fatal(err)
+			}
+			_ = l.poll(6*time.Second, `(() => { const e = document.querySelector('.jp-Completer'); return e && !e.classList.contains('lm-mod-hidden') && e.innerText.trim() ? e.innerText : ''; })()`, &items)
+		}
+		l.screenshotCell(idx, "9-sql-completion")
+		if !regexp.MustCompile(`\borders\b`).MatchString(items) || !strings.Contains(items, "order_items") {
+			t.Fatalf("completion after FROM ord offered %q, want orders and order_items", items)
+		}
+		// Leave the editor (the completer closes with it) so the next step starts clean.
+		var ok bool
+		_ = l.eval(`window.jupyterapp.commands.execute('notebook:enter-command-mode').then(() => true)`, &ok)
+	})
+
 	t.Run("completion and contextual help from gopls", func(t *testing.T) {
 		l.t = t
 		// GoNB completes inside a cell's body (after %%) with the imports of the cells already run: the
