@@ -38,7 +38,7 @@ class GoReplicaKernelTests(jupyter_kernel_test.KernelTests):
         {"code": "%%sql\nSELECT 'history' AS word", "mime": "text/plain"},
     ]
     supported_history_operations = ("tail", "range", "search")
-    code_history_pattern = "%%sql*SELECT*"
+    code_history_pattern = "*AS answer"
     # A failing SQL cell gives exactly one output, the error (a failing Go cell gives GoNB's several).
     code_generate_error = "%%sql\nSELECT * FROM no_such_table"
 

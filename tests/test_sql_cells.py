@@ -92,8 +92,9 @@ def psql_canonical(settings) -> dict[tuple[str, int], str]:
         elif c == "b":
             exprs.append("CASE WHEN b THEN 'true' ELSE 'false' END")
         else:
-            exprs.append(f"{c}::text")
-    out = psql(settings, "SELECT " + ", ".join(f"coalesce({e}, 'NULL')" for e in exprs) + " FROM (" + TYPES_SQL + ") q")
+            exprs.append(f"format('%s', {c})")  # the type's own output, as psql prints it
+    out = psql(settings, "SELECT " + ", ".join(f"CASE WHEN {c} IS NULL THEN 'NULL' ELSE {e} END" for c, e in zip(cols, exprs))
+               + " FROM (" + TYPES_SQL + ") q")
     values = {}
     for i, line in enumerate(out.splitlines()):
         for c, v in zip(cols, line.split("|")):
@@ -140,12 +141,13 @@ def test_named_result_is_read_by_a_go_cell_without_touching_the_replica(demo_rep
     assert content["status"] == "ok", text_of(msgs)
     assert 'frame.Named("by_status")' in text_of(msgs)
     run(kc, '%%\nfmt.Println("warm")')  # the first Go cell may build more
+    orders = psql(settings, "SELECT count(*) FROM orders")
     before = statements(settings)
     content, msgs = run(kc, 'import "github.com/replicalab/replicalab/helpers/frame"\n%%\n'
                             'r := frame.Named("by_status")\nn, _ := r.DataFrame.Col("n").Int()\ntotal := 0\n'
                             'for _, v := range n { total += v }\nfmt.Println("total", total)')
     assert content["status"] == "ok", text_of(msgs)
-    assert f"total {psql(settings, 'SELECT count(*) FROM orders')}" in text_of(msgs)
+    assert f"total {orders}" in text_of(msgs)
     assert statements(settings) == before, "reading a named result sent statements to the replica"
 
 
@@ -174,11 +176,12 @@ def test_limit_keeps_the_first_rows_and_says_so(kernel):
 def test_parameters_from_a_named_result(demo_replica, kernel):
     settings = demo_replica["env"]
     _, kc = kernel
-    run(kc, "%%sql top\nSELECT company_id FROM orders GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3")
-    content, msgs = run(kc, "%%sql\nSELECT count(*) AS n FROM orders WHERE company_id = ANY({{top.company_id}})")
+    content, msgs = run(kc, "%%sql top\nSELECT buyer_company_id FROM orders GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3")
     assert content["status"] == "ok", text_of(msgs)
-    want = psql(settings, "SELECT count(*) FROM orders WHERE company_id IN "
-                          "(SELECT company_id FROM orders GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3)")
+    content, msgs = run(kc, "%%sql\nSELECT count(*) AS n FROM orders WHERE buyer_company_id = ANY({{top.buyer_company_id}})")
+    assert content["status"] == "ok", text_of(msgs)
+    want = psql(settings, "SELECT count(*) FROM orders WHERE buyer_company_id IN "
+                          "(SELECT buyer_company_id FROM orders GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 3)")
     assert re.search(rf"\b{int(want):,}\b", text_of(msgs)), (want, text_of(msgs))
     content, msgs = run(kc, "%%sql\nSELECT {{nope.x}}")
     assert content["status"] == "error" and "nope" in text_of(msgs)
@@ -186,13 +189,19 @@ def test_parameters_from_a_named_result(demo_replica, kernel):
 
 def test_syntax_error_shows_a_caret_under_the_mistake(kernel):
     _, kc = kernel
-    content, msgs = run(kc, "%%sql\nSELECT id,\n       total\nFORM orders")
+    content, msgs = run(kc, "%%sql\nSELECT id,\n       total,\nFROM orders")
     assert content["status"] == "error"
     tb = "\n".join(content["traceback"])
-    assert 'syntax error at or near "FORM"' in tb
+    assert 'syntax error at or near "FROM"' in tb, tb
     lines = tb.splitlines()
     i = next(i for i, l in enumerate(lines) if l.startswith("LINE 3: "))
-    assert lines[i] == "LINE 3: FORM orders" and lines[i + 1] == " " * len("LINE 3: ") + "^", tb
+    assert lines[i] == "LINE 3: FROM orders" and lines[i + 1] == " " * len("LINE 3: ") + "^", tb
+    # A semantic error points at the name, as psql would.
+    content, msgs = run(kc, "%%sql\nSELECT id, no_such_column FROM orders")
+    tb = "\n".join(content["traceback"])
+    lines = tb.splitlines()
+    i = next(i for i, l in enumerate(lines) if l.startswith("LINE 1: "))
+    assert lines[i + 1] == " " * len("LINE 1: SELECT id, ") + "^", tb
 
 
 def test_a_missing_table_suggests_the_closest_names(kernel):

@@ -169,9 +169,9 @@ func Explain(ctx context.Context, q Querier, sql string, args []any) (*Plan, err
 }
 
 func explain(ctx context.Context, q Querier, sql string, mode pgx.QueryExecMode, args []any) (*Plan, error) {
-	rows, err := q.Query(ctx, "EXPLAIN (FORMAT JSON) "+sql, append([]any{mode}, args...)...)
+	rows, err := q.Query(ctx, explainPrefix+sql, append([]any{mode}, args...)...)
 	if err != nil {
-		return nil, err
+		return nil, unprefixed(err)
 	}
 	var text string
 	n := 0
@@ -184,12 +184,28 @@ func explain(ctx context.Context, q Querier, sql string, mode pgx.QueryExecMode,
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, unprefixed(err)
 	}
 	if n != 1 {
 		return nil, fmt.Errorf("cost preview: expected one plan from EXPLAIN, found %d rows", n)
 	}
 	return Parse([]byte(text))
+}
+
+const explainPrefix = "EXPLAIN (FORMAT JSON) "
+
+// unprefixed makes the position of a server error (a syntax error found while planning) count from the
+// start of the query as written, not of the EXPLAIN around it: a caret shown under it must point at the
+// query's text.
+func unprefixed(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Position > 0 {
+		pgErr.Position -= int32(len(explainPrefix))
+		if pgErr.Position < 1 {
+			pgErr.Position = 0
+		}
+	}
+	return err
 }
 
 // ErrTooCostly is wrapped by the error of a query the preview refused.

@@ -252,6 +252,9 @@ func (k *Kernel) runSQL(ctx context.Context, e *execution) *sqlFailure {
 	if magic.TTL > 0 {
 		opts = append(opts, frame.TTL(magic.TTL))
 	}
+	if magic.AnyCost {
+		opts = append(opts, frame.AnyCost())
+	}
 	if len(args) > 0 {
 		opts = append(opts, frame.Args(args...))
 	}

@@ -14,16 +14,17 @@ import (
 
 // Magic is what the first line of a SQL cell asks for:
 //
-//	%%sql [name] [--limit N] [--refresh] [--ttl DURATION]
+//	%%sql [name] [--limit N] [--refresh] [--ttl DURATION] [--any-cost]
 type Magic struct {
 	Name    string        // keep the result under this name for later cells ("" = not kept)
 	Limit   int           // at most this many rows (0 = frame's default)
 	Refresh bool          // query the replica even if the cache holds the result
 	TTL     time.Duration // how long the cached result is good (0 = frame's default)
+	AnyCost bool          // run it even when the planner's estimate is above the limits (frame.AnyCost)
 }
 
 // MagicUsage is the magic line's grammar, shown with every mistake in it.
-const MagicUsage = "%%sql [name] [--limit N] [--refresh] [--ttl DURATION]"
+const MagicUsage = "%%sql [name] [--limit N] [--refresh] [--ttl DURATION] [--any-cost]"
 
 var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -64,6 +65,11 @@ func ParseMagic(line string) (Magic, error) {
 				return m, fmt.Errorf("--refresh takes no value, found %q", a)
 			}
 			m.Refresh = true
+		case flag == "--any-cost":
+			if hasValue {
+				return m, fmt.Errorf("--any-cost takes no value, found %q", a)
+			}
+			m.AnyCost = true
 		case flag == "--ttl":
 			v, err := next()
 			if err != nil {

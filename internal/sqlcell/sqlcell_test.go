@@ -17,6 +17,7 @@ func TestParseMagic(t *testing.T) {
 		{"%%sql orders --limit 100", Magic{Name: "orders", Limit: 100}},
 		{"%%sql --limit=1_000 --refresh big_orders", Magic{Name: "big_orders", Limit: 1000, Refresh: true}},
 		{"%%sql --ttl 30m", Magic{TTL: 30 * time.Minute}},
+		{"%%sql big --any-cost", Magic{Name: "big", AnyCost: true}},
 		{"//gonb:%%sql x -r", Magic{Name: "x", Refresh: true}},
 	}
 	for _, g := range good {
