@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +30,7 @@ var reported = []string{
 // client is one program's connection through the proxy, bound to one backend until it ends.
 type client struct {
 	s        *Session
+	startup  map[string]string // the client's startup parameters
 	conn     net.Conn
 	fe       *pgproto3.Backend
 	pc       *pgxpool.Conn
@@ -72,9 +76,22 @@ func (c *client) run(ctx context.Context) {
 		sendError(c.fe, "08006", "replicalab session: the replica connection is not usable: "+err.Error())
 		return
 	}
+	server := pg.Conn()
+	br := bufio.NewReaderSize(server, 64<<10)
+	bw := bufio.NewWriterSize(server, 16<<10)
+	values, err := c.applyStartup(br, bw, server)
+	if err != nil {
+		sendError(c.fe, "22023", "replicalab session: "+err.Error())
+		clean = c.reset(br, bw, server) == nil
+		return
+	}
 	c.fe.Send(&pgproto3.AuthenticationOk{})
 	for _, name := range reported {
-		if v := pg.ParameterStatus(name); v != "" {
+		v, ok := values[name]
+		if !ok {
+			v = pg.ParameterStatus(name)
+		}
+		if v != "" {
 			c.fe.Send(&pgproto3.ParameterStatus{Name: name, Value: v})
 		}
 	}
@@ -86,9 +103,6 @@ func (c *client) run(ctx context.Context) {
 		return
 	}
 
-	server := pg.Conn()
-	br := bufio.NewReaderSize(server, 64<<10)
-	bw := bufio.NewWriterSize(server, 16<<10)
 	s2c := make(chan bool, 1)
 	go func() { s2c <- c.serverToClient(br) }()
 
@@ -315,4 +329,68 @@ func (c *client) release(clean bool) {
 		cancel()
 	}
 	c.pc.Release()
+}
+
+// honoured are the startup parameters a client may set for itself: what it calls itself in
+// pg_stat_activity, and how times are shown. Everything else (read-only mode, timeouts) is the session's.
+var honoured = map[string]string{"application_name": "application_name", "timezone": "TimeZone", "datestyle": "DateStyle", "intervalstyle": "IntervalStyle"}
+
+// applyStartup sets on the backend the honoured parameters whose value the client asks to differ (one
+// statement, only then), and returns the values the backend reports afterwards.
+func (c *client) applyStartup(br *bufio.Reader, bw *bufio.Writer, server net.Conn) (map[string]string, error) {
+	pg := c.pc.Conn().PgConn()
+	var sets []string
+	for key, v := range c.startup {
+		name, ok := honoured[strings.ToLower(key)]
+		if !ok || v == pg.ParameterStatus(name) {
+			continue
+		}
+		if strings.ContainsRune(v, 0) {
+			return nil, fmt.Errorf("startup parameter %s holds a NUL byte", name)
+		}
+		sets = append(sets, "SET "+name+" = '"+strings.ReplaceAll(v, "'", "''")+"'")
+	}
+	values := map[string]string{}
+	if len(sets) == 0 {
+		return values, nil
+	}
+	sort.Strings(sets)
+	c.used = true
+	_ = server.SetDeadline(time.Now().Add(10 * time.Second))
+	defer server.SetDeadline(time.Time{})
+	buf, err := (&pgproto3.Query{String: strings.Join(sets, "; ")}).Encode(nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := bw.Write(buf); err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	var failed error
+	for {
+		typ, n, err := readHeader(br)
+		if err != nil {
+			return nil, err
+		}
+		body := make([]byte, n)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return nil, err
+		}
+		switch typ {
+		case 'S':
+			name, value := parameterStatus(body)
+			values[name] = value
+		case 'E':
+			var e pgproto3.ErrorResponse
+			_ = e.Decode(body)
+			failed = errors.New(e.Message)
+		case 'Z':
+			if len(body) == 1 {
+				c.txStatus = body[0]
+			}
+			return values, failed
+		}
+	}
 }

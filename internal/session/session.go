@@ -11,7 +11,9 @@
 //   - the startup replays the backend's ParameterStatus values (server_version, in_hot_standby,
 //     default_transaction_read_only, TimeZone, ...) plus replicalab.target, the real
 //     user@host:port/database (never a password), so a client knows what it reaches without a query;
-//     the client's own startup parameters are ignored: the session's settings are the kernel's;
+//     of the client's own startup parameters, application_name, TimeZone, DateStyle and IntervalStyle
+//     are set on the backend when they differ from its values (one statement; the reset between
+//     clients undoes it), the others are ignored: read-only mode and timeouts are the kernel's;
 //   - messages then pass through unchanged, both ways;
 //   - a cancel request sent to the proxy with the key it gave is forwarded to the real backend;
 //   - when the client leaves, a query still running is cancelled on the server (a program killed
@@ -265,7 +267,7 @@ func (s *Session) serve(conn net.Conn) {
 		sendError(fe, "08001", "replicalab session: no connection to the replica: "+err.Error())
 		return
 	}
-	c := &client{s: s, conn: conn, fe: fe, pc: pc, target: r.Target(), resetSQL: r.ResetSQL()}
+	c := &client{s: s, conn: conn, fe: fe, pc: pc, target: r.Target(), resetSQL: r.ResetSQL(), startup: startup.Parameters}
 	if !s.register(c, startup.ProtocolVersion) {
 		pc.Release()
 		sendError(fe, "57P01", "replicalab session: the kernel is shutting down")

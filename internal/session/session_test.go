@@ -482,3 +482,47 @@ func TestCloseLeavesNoBackend(t *testing.T) {
 		t.Error("a client connected after Close")
 	}
 }
+
+// A client's application_name and time settings reach the backend (and leave with the client); its
+// read-only mode and timeouts stay the session's.
+func TestStartupParametersAClientMaySet(t *testing.T) {
+	s, c := newSession(t)
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(s.Address() + " application_name=cell-42 timezone=Asia/Tokyo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RuntimeParams["default_transaction_read_only"] = "off"
+	cfg.RuntimeParams["statement_timeout"] = "0"
+	a, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := a.PgConn().ParameterStatus("TimeZone"); v != "Asia/Tokyo" {
+		t.Errorf("TimeZone reported %q, want Asia/Tokyo", v)
+	}
+	var pid int
+	var app, ro, tz string
+	if err := a.QueryRow(ctx, "SELECT pg_backend_pid(), current_setting('application_name'), current_setting('default_transaction_read_only'), current_setting('TimeZone')").Scan(&pid, &app, &ro, &tz); err != nil {
+		t.Fatal(err)
+	}
+	if app != "cell-42" || tz != "Asia/Tokyo" || ro != "on" {
+		t.Errorf("application_name %q, TimeZone %q, read-only %q: want cell-42, Asia/Tokyo, on", app, tz, ro)
+	}
+	var seen string
+	if err := superReplica(t, c, "SELECT application_name FROM pg_stat_activity WHERE pid = $1", pid).Scan(&seen); err != nil || seen != "cell-42" {
+		t.Errorf("pg_stat_activity shows %q (%v), want cell-42", seen, err)
+	}
+	a.Close(ctx)
+	waitReleased(t, s)
+	b := connect(t, s)
+	if err := b.QueryRow(ctx, "SELECT current_setting('application_name'), current_setting('TimeZone')").Scan(&app, &tz); err != nil {
+		t.Fatal(err)
+	}
+	if app == "cell-42" || tz == "Asia/Tokyo" {
+		t.Errorf("the next client inherited application_name %q and TimeZone %q", app, tz)
+	}
+	if _, err := pgx.Connect(ctx, s.Address()+" timezone=Nowhere/Land"); err == nil || !strings.Contains(err.Error(), `invalid value for parameter "TimeZone"`) {
+		t.Errorf("an invalid time zone: %v, want PostgreSQL's refusal", err)
+	}
+}

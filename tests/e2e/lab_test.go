@@ -239,6 +239,12 @@ func launch(t *testing.T, repo, chromium string) (*lab, error) {
 	if err := os.MkdirAll(l.artifacts, 0o755); err != nil {
 		return nil, err
 	}
+	// The lab's own output (JupyterLab's and the kernel's logs) goes with the screenshots.
+	stops = append(stops, func() {
+		logMu.Lock()
+		defer logMu.Unlock()
+		_ = os.WriteFile(filepath.Join(l.artifacts, "lab.log"), []byte(log.String()), 0o600)
+	})
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromium), chromedp.NoSandbox, chromedp.WindowSize(1400, 1000),
 		chromedp.Flag("disable-gpu", true))
