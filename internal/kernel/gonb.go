@@ -183,8 +183,9 @@ func (g *gonb) relayLog(r io.Reader) {
 				g.k.watchdog.watchDir(dir)
 			}
 		}
-		// GoNB logs a sample line of each severity at start ("Info message", "Error message").
-		sample := strings.HasSuffix(line, " Error message")
+		// GoNB logs a sample line of each severity at start ("Info message", "Error message"), and an
+		// error when its gopls (the stand-in, see internal/kernelspec) does not answer: expected here.
+		sample := strings.HasSuffix(line, " Error message") || strings.Contains(line, "failed to connect, stopping it")
 		if debug || (strings.HasPrefix(line, "E") || strings.HasPrefix(line, "F")) && !sample {
 			g.k.log.Printf("gonb: %s", line)
 		}
