@@ -76,7 +76,10 @@ def test_the_ten_steps_in_few_lines_and_again_from_the_cache(demo_replica, sandb
         after_data = counter.count()
     finally:
         counter.close()
-    assert after_all - before == CONNECTING, f"a re-run opened {after_all - before} sessions on the replica, want {CONNECTING}"
+    # The cells that read the catalog connect, through the kernel's session: one pool (at most two backends)
+    # for the whole notebook, however many of them connect.
+    assert 1 <= after_all - before <= min(CONNECTING, 2), \
+        f"a re-run opened {after_all - before} sessions on the replica, want the kernel's one pool (1 or 2)"
     assert after_data == after_all, f"the data cells re-run from the cache opened {after_data - after_all} sessions, want 0"
     for cell in again[4:8] + data_only[1:5]:
         text = outputs_text(cell)
