@@ -376,21 +376,7 @@ func cellList(doc map[string]any) []map[string]any {
 }
 
 // sourceOf joins a cell's source (a string or a list of strings).
-func sourceOf(c map[string]any) string {
-	switch s := c["source"].(type) {
-	case string:
-		return s
-	case []any:
-		var b strings.Builder
-		for _, l := range s {
-			if t, ok := l.(string); ok {
-				b.WriteString(t)
-			}
-		}
-		return b.String()
-	}
-	return ""
-}
+func sourceOf(c map[string]any) string { return nbclean.SourceText(c["source"]) }
 
 func typeOf(c map[string]any) string { t, _ := c["cell_type"].(string); return t }
 

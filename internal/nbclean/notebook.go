@@ -511,3 +511,21 @@ func Clean(data []byte, opts Options) ([]byte, error) {
 	}
 	return nb.Bytes()
 }
+
+// SourceText joins a cell's "source" as JSON decodes it into an any: one string, or a list of
+// lines (nbformat allows both). Anything else is "".
+func SourceText(v any) string {
+	switch s := v.(type) {
+	case string:
+		return s
+	case []any:
+		var b strings.Builder
+		for _, l := range s {
+			if t, ok := l.(string); ok {
+				b.WriteString(t)
+			}
+		}
+		return b.String()
+	}
+	return ""
+}

@@ -257,7 +257,7 @@ func Copy(data []byte, title, from string) ([]byte, error) {
 		if !ok || cell["cell_type"] != "markdown" {
 			continue
 		}
-		src := source(cell["source"])
+		src := nbclean.SourceText(cell["source"])
 		lines := strings.SplitAfter(src, "\n")
 		for i, l := range lines {
 			if strings.HasPrefix(l, "# ") {
@@ -294,23 +294,6 @@ func Copy(data []byte, title, from string) ([]byte, error) {
 		return nil, err
 	}
 	return nbclean.Clean(buf.Bytes(), nbclean.Options{})
-}
-
-// source joins a cell's source, stored as one string or a list of lines.
-func source(v any) string {
-	switch s := v.(type) {
-	case string:
-		return s
-	case []any:
-		var b strings.Builder
-		for _, l := range s {
-			if t, ok := l.(string); ok {
-				b.WriteString(t)
-			}
-		}
-		return b.String()
-	}
-	return ""
 }
 
 // splitLines stores a source as nbformat writes it: lines keeping their "\n".
