@@ -205,3 +205,38 @@ func utf16Forms(v string) []string {
 	}
 	return []string{string(le), string(be)}
 }
+
+// minBlob is the length from which a run of base64 characters is an
+// encoded file (an image, a document), not a token: a key, a password or a
+// JWT segment is far shorter.
+const minBlob = 4096
+
+// blankBlobs returns text with every base64 run of minBlob characters or
+// more replaced by spaces of the same length, so that offsets still match.
+func blankBlobs(text string) string {
+	var b []byte
+	run := 0
+	for i := 0; i <= len(text); i++ {
+		if i < len(text) && isBase64Char(text[i]) {
+			run++
+			continue
+		}
+		if run >= minBlob {
+			if b == nil {
+				b = []byte(text)
+			}
+			for j := i - run; j < i; j++ {
+				b[j] = ' '
+			}
+		}
+		run = 0
+	}
+	if b == nil {
+		return text
+	}
+	return string(b)
+}
+
+func isBase64Char(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '=' || c == '-' || c == '_'
+}

@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/zricethezav/gitleaks/v8/detect"
@@ -9,8 +10,15 @@ import (
 
 // scanRules runs the built-in rules and the URL scan on text.
 func scanRules(text string) []Finding {
-	out := scanURLs(text)
+	var out []Finding
+	if strings.Contains(text, "://") {
+		out = scanURLs(text)
+	}
+	lower := strings.ToLower(text)
 	for _, r := range rules {
+		if !slices.ContainsFunc(r.keywords, func(k string) bool { return strings.Contains(lower, k) }) {
+			continue
+		}
 		names := r.re.SubexpNames()
 		for _, m := range r.re.FindAllStringSubmatchIndex(text, -1) {
 			start, end, variable := -1, -1, r.variable

@@ -14,6 +14,9 @@ type rule struct {
 	variable        string // the variable every match sets, if fixed
 	re              *regexp.Regexp
 	ok              func(line string, secretEnd int) bool
+	// keywords: the rule can match only where one of them is in the text, in lower case (a cheap
+	// test that spares the regular expression most texts).
+	keywords []string
 }
 
 // Rule identifiers of the built-in rules (gitleaks rules are reported as
@@ -36,6 +39,7 @@ var rules = []rule{
 	{
 		id:          RuleLibpqPassword,
 		description: "password= in a libpq keyword/value connection string",
+		keywords:    []string{"password"},
 		re:          regexp.MustCompile(`(?i)(?:^|[\s'"` + "`" + `])password\s*=\s*(?P<secret>'(?:[^'\\"` + "`" + `]|\\.)+'|[^\s'"` + "`" + `,;)(\[]+)`),
 		ok: func(line string, end int) bool {
 			if defaultCredentials(libpqValue(line, "user"), libpqValue(line, "password"), libpqValue(line, "host")) {
@@ -52,17 +56,20 @@ var rules = []rule{
 	{
 		id:          RuleURLQuery,
 		description: "password in a URL's query string",
+		keywords:    []string{"passw", "pwd"},
 		re:          regexp.MustCompile(`(?i)[?&;](?:password|passwd|pwd|sslpassword)=(?P<secret>[^&\s'"` + "`" + `#;<>]+)`),
 	},
 	{
 		id:          RuleEnvMagic,
 		description: "%env line setting a password, secret, token or key",
+		keywords:    []string{"%env", "%set_env"},
 		re:          regexp.MustCompile(`(?im)^[ \t]*%(?:set_)?env[ \t]+(?P<name>[A-Za-z0-9_]*(?:PASS|PWD|SECRET|TOKEN|KEY)[A-Za-z0-9_]*)(?:[ \t]*=[ \t]*|[ \t]+)(?P<secret>[^\s].*?)[ \t\r]*$`),
 	},
 	{
 		id:          RulePGPASSWORD,
 		description: "PGPASSWORD set to a literal in a shell line, os.environ or os.Setenv",
 		variable:    "PGPASSWORD",
+		keywords:    []string{"pgpassword"},
 		// Shell assignments (export, a ! line, a Makefile recipe), Python's
 		// os.environ[...] = and putenv, Go's os.Setenv.
 		re: regexp.MustCompile(`\bPGPASSWORD=(?:'(?P<secret>[^'\s$]+)'|"(?P<secret>[^"\s$+` + "`" + `][^"\s$` + "`" + `]*)"|(?P<secret>[^\s'"$` + "`" + `;|&()\[\]{},\\]+)(?:[\s;|&]|$))` +

@@ -240,11 +240,14 @@ func (s *Scanner) safeExcerpt(e string) string {
 func (s *Scanner) scanText(name, text string, depth int, withGitleaks bool) []Finding {
 	var fs []Finding
 	fs = append(fs, s.scanEnv(text, true, true)...)
-	fs = append(fs, scanRules(text)...)
+	// The patterns need not read inside long base64 runs (the images of a notebook or a report):
+	// scanTokens below decodes them and looks inside. Blanking keeps every offset.
+	patterned := blankBlobs(text)
+	fs = append(fs, scanRules(patterned)...)
 	if withGitleaks && s.gitleaks != nil {
-		fs = append(fs, s.scanGitleaks(name, text)...)
+		fs = append(fs, s.scanGitleaks(name, patterned)...)
 	}
-	for _, vw := range views(text) {
+	for _, vw := range views(patterned) {
 		vf := s.scanEnv(vw.v.text, false, true)
 		if vw.patterns {
 			vf = append(vf, scanRules(vw.v.text)...)

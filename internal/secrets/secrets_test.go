@@ -1,6 +1,7 @@
 package secrets
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -222,5 +223,30 @@ func TestDemoEnvContributesOnlyItsPassword(t *testing.T) {
 	}
 	if got := sc.Scan("cell.go", []byte(`pw := "`+pw+`"`+"\n")); len(got) != 1 || got[0].Variable != "RDS_PASSWORD" {
 		t.Errorf("the demo's password was not flagged: %v", got)
+	}
+}
+
+// TestSecretsBesideAndInsideLargeImages: the patterns skip long base64 runs (the images of notebooks and
+// reports), and what is around or inside them is still found: a connection string on the image's line, a
+// password written into the encoded text, a generic token after it.
+func TestSecretsBesideAndInsideLargeImages(t *testing.T) {
+	s := newTestScanner(t)
+	img := make([]byte, 6000)
+	for i := range img {
+		img[i] = byte(i*7 + i/13)
+	}
+	blob := base64.StdEncoding.EncodeToString(img)
+	withPw := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("log line of a plot library\n", 200) + "pw " + envPassword + "\n"))
+	for name, text := range map[string]string{
+		"libpq after an image": `<img src="data:image/png;base64,` + blob + `"> host=db.internal user=x password=Zq7` + `vB2mXw9 dbname=app`,
+		"known value inside":   `<img src="data:text/plain;base64,` + withPw + `">`,
+		"PGPASSWORD before":    `PGPASSWORD=Kd8` + `sLw3Qe psql; <img src="data:image/png;base64,` + blob + `">`,
+	} {
+		if fs := s.Scan("report.html", []byte(text)); len(fs) == 0 {
+			t.Errorf("%s: nothing found", name)
+		}
+	}
+	if fs := s.Scan("report.html", []byte(`<img src="data:image/png;base64,`+blob+`">`)); len(fs) != 0 {
+		t.Errorf("a clean image was flagged: %v", fs)
 	}
 }
