@@ -127,7 +127,9 @@ func (r Repo) String() string { return "checking the repository " + string(r) }
 func (r Repo) HTML() string { return "<p>" + html.EscapeString(r.String()) + "</p>" }
 
 // Show shows which repository the checks look at.
-func (r Repo) Show() { display.Show(display.Output{Kind: display.Result, Text: r.String() + "\n", HTML: r.HTML()}) }
+func (r Repo) Show() {
+	display.Show(display.Output{Kind: display.Result, Text: r.String() + "\n", HTML: r.HTML()})
+}
 
 // All runs every check: Ignored, Hook, Tracked, then EnvFile.
 func (r Repo) All() Checks {
