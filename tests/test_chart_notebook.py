@@ -88,13 +88,18 @@ def test_time_counts_on_the_demo_replica(demo_replica):
         '\t"github.com/replicalab/replicalab/helpers/replica"\n)',
         '%%\nctx := context.Background()\ndb, err := replica.Open(ctx)\nif err != nil { fmt.Println(err); return }\n'
         'defer db.Close()\nberlin, _ := time.LoadLocation("Europe/Berlin")\n'
-        'c := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events", chart.In(berlin), chart.Every(chart.Month))\n'
+        'c := chart.TimeCountsQuery(ctx, db, "SELECT occurred_at FROM events", chart.In(berlin), chart.Every(chart.Month))\n'
         'if c.Err != nil { fmt.Println(c.Err); return }\nc.Show()',
+        # The notebook form: no context, the notebook's connection, the same chart.
+        '%%\nberlin, _ := time.LoadLocation("Europe/Berlin")\n'
+        'chart.TimeCountsSQL("SELECT occurred_at FROM events", chart.In(berlin), chart.Every(chart.Month)).Show()',
     ])
     no_errors(nb)
     shown = [d for d in displays(nb.cells[1]) if "image/svg+xml" in d["data"]]
     assert len(shown) == 1, outputs_text(nb.cells[1])
     alt = shown[0]["data"]["text/plain"]
+    notebook_form = [d["data"]["text/plain"] for d in displays(nb.cells[2]) if "image/svg+xml" in d["data"]]
+    assert notebook_form == [alt], outputs_text(nb.cells[2])
     assert alt.startswith("Rows per month (n = ") and "counted on the server" in alt, alt
     n = int(re.search(r"n = ([\d,]+)", alt).group(1).replace(",", ""))
     assert n == int(psql(settings, "SELECT count(*) FROM events")), alt

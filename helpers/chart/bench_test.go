@@ -65,14 +65,14 @@ func BenchmarkHistogramOnServerVsPulled(b *testing.B) {
 	const query = "SELECT ((g % 9973) * 1.5)::float8 FROM generate_series(1, 1000000) g"
 	b.Run("server", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := pe(chart.HistogramSQL(ctx, db, query)); err != nil {
+			if _, err := pe(chart.HistogramQuery(ctx, db, query)); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("server-one-pass", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := pe(chart.HistogramSQL(ctx, db, query, chart.Range(0, 15000), chart.Bins(30))); err != nil {
+			if _, err := pe(chart.HistogramQuery(ctx, db, query, chart.Range(0, 15000), chart.Bins(30))); err != nil {
 				b.Fatal(err)
 			}
 		}

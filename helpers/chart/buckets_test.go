@@ -79,7 +79,7 @@ func TestTooManyBucketsRefusedBeforeReading(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before, reads := received.Load(), readsOfEvents()
-			c := chart.TimeCountsSQL(ctx, conn, tc.sql, tc.opts...)
+			c := chart.TimeCountsQuery(ctx, conn, tc.sql, tc.opts...)
 			got := received.Load() - before
 			if !errors.Is(c.Err, chart.ErrTooManyBuckets) || !strings.Contains(c.Err.Error(), tc.how) || !strings.Contains(c.Err.Error(), "expected at most 100,000 buckets") {
 				t.Fatalf("error %v, want a refusal %s", c.Err, tc.how)
@@ -94,7 +94,7 @@ func TestTooManyBucketsRefusedBeforeReading(t *testing.T) {
 	}
 
 	// A bucket that fits is drawn, from the same connection.
-	if c := chart.TimeCountsSQL(ctx, conn, "SELECT occurred_at FROM events", chart.Every(chart.Day)); c.Err != nil {
+	if c := chart.TimeCountsQuery(ctx, conn, "SELECT occurred_at FROM events", chart.Every(chart.Day)); c.Err != nil {
 		t.Errorf("daily buckets: %v", c.Err)
 	}
 }

@@ -107,7 +107,7 @@ func ScatterOf(xName string, xs []float64, yName string, ys []float64, opts ...O
 	return newChart(p, err, opts)
 }
 
-// HistogramSQL draws the distribution of the one numeric column query
+// HistogramQuery draws the distribution of the one numeric column query
 // returns, binned on the server with width_bucket, so that only the bin
 // counts cross the network: a table of 50 million rows charts without being
 // loaded. It reads the data once: with Range; or, for a column of a table
@@ -121,13 +121,13 @@ func ScatterOf(xName string, xs []float64, yName string, ys []float64, opts ...O
 // reading the data costs more than REPLICALAB_MAX_COST (AnyCost runs it
 // anyway). Options: Args, Bins (default: a round width giving about 30
 // bins), Range, AnyCost.
-func HistogramSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
+func HistogramQuery(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
 	return sqlChart(ctx, q, "HistogramSQL", query, opts, func(s *session) (*plot.Plot, error) {
 		return histogramSQLPlot(ctx, s, query, opts...)
 	})
 }
 
-// TimeCountsSQL draws how many rows fall in each calendar bucket of the one
+// TimeCountsQuery draws how many rows fall in each calendar bucket of the one
 // time column query returns (timestamptz; timestamp and date are read as
 // wall-clock times of the In zone), counted on the server with date_trunc so
 // that only the buckets cross the network. Buckets follow the calendar of
@@ -135,7 +135,7 @@ func HistogramSQL(ctx context.Context, q Querier, query string, opts ...Option) 
 // TimeCounts. Without Between it reads the data twice (first and last time
 // first). NULL and ±infinity are counted and noted. Options: Args, In, Every,
 // Between, AnyCost.
-func TimeCountsSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
+func TimeCountsQuery(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
 	return sqlChart(ctx, q, "TimeCountsSQL", query, opts, func(s *session) (*plot.Plot, error) {
 		return timeCountsSQLPlot(ctx, s, query, opts...)
 	})

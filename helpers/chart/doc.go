@@ -96,13 +96,31 @@
 //
 //   - [TimeCountsSQL] (date_trunc), twin of [TimeCounts].
 //
-//     c := chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1",
-//     chart.Args("login"), chart.In(berlin), chart.Every(chart.Day))
+// Each comes in two forms, the way helpers/frame loads (frame.SQL in a
+// cell, frame.Load in a program). In a notebook cell, XxxSQL(query,
+// opts...): no context, no connection, the notebook's connection
+// (replica.Default, opened on first use); an error shows its message and
+// stops the cell (nothing to draw, [ErrNoData], is shown as a chart and the
+// cell goes on):
 //
-// They take any [Querier]: *replica.Pool, *pgxpool.Pool, *pgx.Conn or pgx.Tx,
-// use one of its connections for all their queries, and first ask the
-// planner what reading their query costs: above REPLICALAB_MAX_COST the
-// chart is not drawn, and its Err says so and names [AnyCost]. Counts equal
+//	%%
+//	chart.HistogramSQL("SELECT total FROM orders WHERE currency = $1", chart.Args("EUR"), chart.Bins(40)).Save("totals").Show()
+//	chart.BarSQL("SELECT kind FROM events", chart.Top(8)).Show()
+//
+// In a program or a test, XxxQuery(ctx, q, query, opts...) ([HistogramQuery],
+// [BarQuery], [BoxQuery], [ScatterQuery], [LineQuery], [TimeSeriesQuery],
+// [TimeCountsQuery]) takes any [Querier] — *replica.Pool, *pgxpool.Pool,
+// *pgx.Conn or pgx.Tx — and keeps the error in the chart's Err:
+//
+//	c := chart.TimeCountsQuery(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1",
+//		chart.Args("login"), chart.In(berlin), chart.Every(chart.Day))
+//	if c.Err != nil {
+//		return c.Err
+//	}
+//
+// Both use one connection for all the chart's queries, and first ask the
+// planner what reading the query costs: above REPLICALAB_MAX_COST the chart
+// is not drawn, and its error says so and names [AnyCost]. Counts equal
 // their twins' exactly; quartiles and means agree to the last bits of
 // floating-point rounding (tested within 1e-12 and 1e-9 relative).
 //

@@ -12,7 +12,6 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/replicalab/replicalab/helpers/chart"
-	"github.com/replicalab/replicalab/helpers/replica"
 )
 
 // A histogram of a column with NULLs: they are dropped, counted and said.
@@ -86,10 +85,10 @@ func ExampleErrNoData() {
 
 // A histogram binned on the replica: only the bin counts are fetched. db is a
 // *replica.Pool (or any Querier).
-func ExampleHistogramSQL() {
+func ExampleHistogramQuery() {
 	var db chart.Querier // db, err := replica.Open(ctx)
 	ctx := context.Background()
-	c := chart.HistogramSQL(ctx, db, "SELECT amount FROM payments WHERE status = $1",
+	c := chart.HistogramQuery(ctx, db, "SELECT amount FROM payments WHERE status = $1",
 		chart.Args("succeeded"), chart.Range(0, 5000), chart.Bins(50))
 	if c.Err != nil {
 		fmt.Println(c.Err)
@@ -107,14 +106,13 @@ func ExampleChart_Save() {
 }
 
 // Charts of a table too large to load, computed on the replica: only the
-// aggregates cross the network.
+// aggregates cross the network. In a notebook cell, on the notebook's
+// connection; an error stops the cell.
 func ExampleBarSQL() {
-	ctx := context.Background()
-	db := replica.Default()
-	chart.BarSQL(ctx, db, "SELECT kind FROM events", chart.Top(6)).Show()
-	chart.BoxSQL(ctx, db, "SELECT total, status FROM orders WHERE total < $1", chart.Args(5000)).Show()
-	chart.ScatterSQL(ctx, db, "SELECT quantity, unit_price FROM order_items").Show()
-	chart.TimeSeriesSQL(ctx, db, "SELECT occurred_at, length(payload::text) AS payload_size FROM events", chart.MaxPoints(300)).Show()
+	chart.BarSQL("SELECT kind FROM events", chart.Top(6)).Show()
+	chart.BoxSQL("SELECT total, status FROM orders WHERE total < $1", chart.Args(5000)).Show()
+	chart.ScatterSQL("SELECT quantity, unit_price FROM order_items").Show()
+	chart.TimeSeriesSQL("SELECT occurred_at, length(payload::text) AS payload_size FROM events", chart.MaxPoints(300)).Show()
 	// In a terminal, their alt texts, e.g.:
 	//   Rows by kind (n = 5,000,000; 10 distinct; top 6 shown, 450,434 rows in other)
 	//   total by status (n = 189,293; 1,000 of 15,307 outliers drawn; whiskers 1.5 IQR)

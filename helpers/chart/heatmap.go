@@ -29,13 +29,13 @@ func Heatmap(df dataframe.DataFrame, x, y string, opts ...Option) *Chart {
 	return newChart(p, err, opts).from(df)
 }
 
-// ScatterSQL draws the two numeric columns query returns (x, then y) the
+// ScatterQuery draws the two numeric columns query returns (x, then y) the
 // way [Heatmap] does, counted on the server: a first pass finds the range
 // of each column, a second counts the rows of each cell (width_bucket on
 // both), so at most Bins × Bins rows cross the network — a scatter of 50
 // million rows without loading one. Options: Args, Bins (cells per axis,
 // default 40), AnyCost.
-func ScatterSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
+func ScatterQuery(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
 	return sqlChart(ctx, q, "ScatterSQL", query, opts, func(s *session) (*plot.Plot, error) {
 		return scatterSQLPlot(ctx, s, query, opts...)
 	})

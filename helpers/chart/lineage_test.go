@@ -114,18 +114,18 @@ func TestSQLChartsRecordTheQueriesTheyRan(t *testing.T) {
 	ctx := context.Background()
 	t.Setenv("REPLICALAB_REPO", t.TempDir())
 	// A column of a table: pg_stats gives the range, one query bins it.
-	if rec := shown(t, chart.HistogramSQL(ctx, db, "SELECT total FROM orders")); len(rec.Sources) != 1 || !strings.Contains(rec.Sources[0].SQL, "width_bucket") {
+	if rec := shown(t, chart.HistogramQuery(ctx, db, "SELECT total FROM orders")); len(rec.Sources) != 1 || !strings.Contains(rec.Sources[0].SQL, "width_bucket") {
 		t.Fatalf("a table's column: want the one bins query, got %+v", rec.Sources)
 	}
 	// Filtered to a much narrower range than pg_stats knows: binned again over the exact range.
-	c := chart.HistogramSQL(ctx, db, "SELECT total FROM orders WHERE currency = $1", chart.Args("EUR")).Save("totals")
+	c := chart.HistogramQuery(ctx, db, "SELECT total FROM orders WHERE currency = $1", chart.Args("EUR")).Save("totals")
 	rec, _ := sidecar(t, c)
 	if len(rec.Sources) != 2 || !strings.Contains(rec.Sources[0].SQL, "width_bucket") {
 		t.Fatalf("a narrow filter: want two bins queries, got %d: %+v", len(rec.Sources), rec.Sources)
 	}
 	bins := rec.Sources[1]
 	// An expression: the range first, then the bins.
-	rec = shown(t, chart.HistogramSQL(ctx, db, "SELECT total * 2 FROM orders WHERE currency = $1", chart.Args("EUR")))
+	rec = shown(t, chart.HistogramQuery(ctx, db, "SELECT total * 2 FROM orders WHERE currency = $1", chart.Args("EUR")))
 	if len(rec.Sources) != 2 {
 		t.Fatalf("an expression: want the range query and the bins query, got %d: %+v", len(rec.Sources), rec.Sources)
 	}
@@ -148,7 +148,7 @@ func TestSQLChartsRecordTheQueriesTheyRan(t *testing.T) {
 	}
 	// TimeCountsSQL with Between reads once.
 	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
-	rec = shown(t, chart.TimeCountsSQL(ctx, db, "SELECT placed_at FROM orders", chart.Between(from, to), chart.Every(chart.Month)))
+	rec = shown(t, chart.TimeCountsQuery(ctx, db, "SELECT placed_at FROM orders", chart.Between(from, to), chart.Every(chart.Month)))
 	if len(rec.Sources) != 1 || !strings.Contains(rec.Sources[0].SQL, "date_trunc") {
 		t.Errorf("time counts record: %+v", rec.Sources)
 	}

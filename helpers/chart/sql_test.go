@@ -25,7 +25,7 @@ func TestSQLChartsOnTheReplica(t *testing.T) {
 	db, c := replicaPool(t)
 	ctx := context.Background()
 
-	p, err := pe(chart.HistogramSQL(ctx, db, "SELECT total FROM orders"))
+	p, err := pe(chart.HistogramQuery(ctx, db, "SELECT total FROM orders"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestSQLChartsOnTheReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	p, err = pe(chart.TimeCountsSQL(ctx, conn, "SELECT shipped_at FROM orders -- a trailing comment;\n;", chart.Every(chart.Month)))
+	p, err = pe(chart.TimeCountsQuery(ctx, conn, "SELECT shipped_at FROM orders -- a trailing comment;\n;", chart.Every(chart.Month)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestSQLChartsOnTheReplica(t *testing.T) {
 
 	// Only the query's rows in Between; the rest counted as outside.
 	from, to := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 7, 1, 0, 0, 0, 0, time.UTC)
-	p, err = pe(chart.TimeCountsSQL(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1", chart.Args("login"), chart.Between(from, to)))
+	p, err = pe(chart.TimeCountsQuery(ctx, db, "SELECT occurred_at FROM events WHERE kind = $1", chart.Args("login"), chart.Between(from, to)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,25 +87,25 @@ func TestSQLMistakes(t *testing.T) {
 		is   error
 	}{
 		{"two columns", func() error {
-			_, err := pe(chart.HistogramSQL(ctx, db, "SELECT total, subtotal FROM orders"))
+			_, err := pe(chart.HistogramQuery(ctx, db, "SELECT total, subtotal FROM orders"))
 			return err
 		},
 			[]string{"expected a query returning one column, found 2", `"total", "subtotal"`}, nil},
-		{"text column", func() error { _, err := pe(chart.HistogramSQL(ctx, db, "SELECT status FROM orders")); return err },
+		{"text column", func() error { _, err := pe(chart.HistogramQuery(ctx, db, "SELECT status FROM orders")); return err },
 			[]string{`column "status" is`, "expected a number"}, chart.ErrColumn},
-		{"number as time", func() error { _, err := pe(chart.TimeCountsSQL(ctx, db, "SELECT total FROM orders")); return err },
+		{"number as time", func() error { _, err := pe(chart.TimeCountsQuery(ctx, db, "SELECT total FROM orders")); return err },
 			[]string{`column "total" is numeric, expected timestamptz, timestamp or date`}, chart.ErrColumn},
-		{"no such table", func() error { _, err := pe(chart.HistogramSQL(ctx, db, "SELECT x FROM nowhere")); return err },
+		{"no such table", func() error { _, err := pe(chart.HistogramQuery(ctx, db, "SELECT x FROM nowhere")); return err },
 			[]string{"chart: HistogramSQL:", "nowhere"}, nil},
-		{"empty query", func() error { _, err := pe(chart.HistogramSQL(ctx, db, " ")); return err },
+		{"empty query", func() error { _, err := pe(chart.HistogramQuery(ctx, db, " ")); return err },
 			[]string{"found an empty query"}, nil},
 		{"local zone", func() error {
-			_, err := pe(chart.TimeCountsSQL(ctx, db, "SELECT now()", chart.In(time.Local)))
+			_, err := pe(chart.TimeCountsQuery(ctx, db, "SELECT now()", chart.In(time.Local)))
 			return err
 		},
 			[]string{"In(time.Local) has no zone name"}, nil},
 		{"missing args", func() error {
-			_, err := pe(chart.HistogramSQL(ctx, db, "SELECT total FROM orders WHERE status = $1"))
+			_, err := pe(chart.HistogramQuery(ctx, db, "SELECT total FROM orders WHERE status = $1"))
 			return err
 		},
 			[]string{"chart: HistogramSQL:"}, nil},
@@ -129,7 +129,7 @@ func TestSQLMistakes(t *testing.T) {
 		})
 	}
 	// A query with nothing to count gives the empty chart.
-	p, err := pe(chart.HistogramSQL(ctx, db, "SELECT total FROM orders WHERE false"))
+	p, err := pe(chart.HistogramQuery(ctx, db, "SELECT total FROM orders WHERE false"))
 	if !errors.Is(err, chart.ErrNoData) || p == nil {
 		t.Errorf("no rows: %v, %v; want ErrNoData and a chart", p, err)
 	}

@@ -8,13 +8,13 @@ import (
 	"gonum.org/v1/plot"
 )
 
-// BarSQL is [Bar] computed on the server: how many rows hold each value of
+// BarQuery is [Bar] computed on the server: how many rows hold each value of
 // the one column query returns, most common first, beyond the Top 10 the
 // rest gathered into "other", NULLs counted and noted. The server groups
 // and counts (GROUP BY ... LIMIT Top), so at most Top rows cross the
 // network whatever the table's size. Values are labelled as PostgreSQL
 // writes them as text. Options: Args, Top, AnyCost.
-func BarSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
+func BarQuery(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
 	return sqlChart(ctx, q, "BarSQL", query, opts, func(s *session) (*plot.Plot, error) {
 		return barSQLPlot(ctx, s, query, opts...)
 	})

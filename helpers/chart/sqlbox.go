@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot"
 )
 
-// BoxSQL is [Box] computed on the server: query returns the numeric value
+// BoxQuery is [Box] computed on the server: query returns the numeric value
 // column, and optionally a second column to split by (one box per value of
 // it, the Top 10 by row count, the rest pooled into "other"). The server
 // computes each box — quartiles with percentile_cont (the same
@@ -20,7 +20,7 @@ import (
 // reading the data once, so a few hundred rows at most cross the network.
 // NULL, NaN and Inf values are dropped and counted. Options: Args, Top,
 // AnyCost.
-func BoxSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
+func BoxQuery(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
 	return sqlChart(ctx, q, "BoxSQL", query, opts, func(s *session) (*plot.Plot, error) {
 		return boxSQLPlot(ctx, s, query, opts...)
 	})

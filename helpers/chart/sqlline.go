@@ -14,7 +14,7 @@ import (
 // thousand (x, y) pairs are about 30 kB.
 const defaultSQLPoints = 1_000
 
-// LineSQL draws the numeric y against the numeric x that query returns (two
+// LineQuery draws the numeric y against the numeric x that query returns (two
 // columns: x, then y), downsampled on the server: up to MaxPoints (default
 // 1,000) pairs arrive as they are, sorted by x; beyond, the server cuts x
 // into MaxPoints equal slices and returns, per slice, the mean x and y and
@@ -22,18 +22,18 @@ const defaultSQLPoints = 1_000
 // spans the extremes — what [Line] draws from the same rows with the same
 // MaxPoints. Rows where x or y is NULL, NaN or Inf are dropped and counted.
 // Options: Args, MaxPoints, AnyCost.
-func LineSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
+func LineQuery(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
 	return sqlChart(ctx, q, "LineSQL", query, opts, func(s *session) (*plot.Plot, error) {
 		return lineSQLPlot(ctx, s, "LineSQL", query, false, opts...)
 	})
 }
 
-// TimeSeriesSQL is [LineSQL] over time: query returns a time column
+// TimeSeriesQuery is [LineQuery] over time: query returns a time column
 // (timestamptz; timestamp and date are read as wall-clock times of the In
 // zone, as TimeCountsSQL reads them) and a numeric one, drawn on a time axis
 // in the In zone (default UTC), as [TimeSeries] draws them. Options: Args,
 // In, MaxPoints, AnyCost.
-func TimeSeriesSQL(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
+func TimeSeriesQuery(ctx context.Context, q Querier, query string, opts ...Option) *Chart {
 	return sqlChart(ctx, q, "TimeSeriesSQL", query, opts, func(s *session) (*plot.Plot, error) {
 		return lineSQLPlot(ctx, s, "TimeSeriesSQL", query, true, opts...)
 	})

@@ -58,7 +58,7 @@ func TestHistogramSQLReadsOnce(t *testing.T) {
 		{"SELECT occurred_at_offset FROM (SELECT extract(epoch FROM occurred_at - '2020-01-01') AS occurred_at_offset FROM events) e", 2},
 	} {
 		before := dataPasses(t, admin)
-		ch := chart.HistogramSQL(ctx, db, tc.query)
+		ch := chart.HistogramQuery(ctx, db, tc.query)
 		if ch.Err != nil {
 			t.Fatal(ch.Err)
 		}
@@ -74,23 +74,23 @@ func TestSQLChartsPreviewTheirQueries(t *testing.T) {
 	db, _ := replicaPool(t)
 	ctx := context.Background()
 	q := "SELECT a.id + b.id FROM events a, events b"
-	ch := chart.HistogramSQL(ctx, db, q, chart.Range(0, 10000))
+	ch := chart.HistogramQuery(ctx, db, q, chart.Range(0, 10000))
 	if !errors.Is(ch.Err, cost.ErrTooCostly) || !strings.Contains(ch.Err.Error(), "chart.AnyCost()") || !strings.Contains(ch.Err.Error(), "nested loop over") {
 		t.Fatalf("want the chart refused by the cost preview, naming chart.AnyCost(), got %v", ch.Err)
 	}
 	small := "SELECT a.id + b.id FROM orders a, companies b WHERE a.id < 100"
-	if ch := chart.HistogramSQL(ctx, db, small, chart.Range(0, 10000)); ch.Err != nil {
+	if ch := chart.HistogramQuery(ctx, db, small, chart.Range(0, 10000)); ch.Err != nil {
 		t.Fatalf("a small product under the default limits: %v", ch.Err)
 	}
 	t.Setenv("REPLICALAB_MAX_COST", "10")
-	if ch := chart.HistogramSQL(ctx, db, small, chart.Range(0, 10000)); !errors.Is(ch.Err, cost.ErrTooCostly) {
+	if ch := chart.HistogramQuery(ctx, db, small, chart.Range(0, 10000)); !errors.Is(ch.Err, cost.ErrTooCostly) {
 		t.Fatalf("REPLICALAB_MAX_COST=10: want it refused, got %v", ch.Err)
 	}
-	if ch := chart.HistogramSQL(ctx, db, small, chart.Range(0, 10000), chart.AnyCost()); ch.Err != nil || ch.Stats().N == 0 {
+	if ch := chart.HistogramQuery(ctx, db, small, chart.Range(0, 10000), chart.AnyCost()); ch.Err != nil || ch.Stats().N == 0 {
 		t.Fatalf("AnyCost: want the chart drawn, got %v", ch.Err)
 	}
 	t.Setenv("REPLICALAB_MAX_COST", "cheap")
-	if ch := chart.HistogramSQL(ctx, db, "SELECT total FROM orders"); ch.Err == nil || !strings.Contains(ch.Err.Error(), "REPLICALAB_MAX_COST") {
+	if ch := chart.HistogramQuery(ctx, db, "SELECT total FROM orders"); ch.Err == nil || !strings.Contains(ch.Err.Error(), "REPLICALAB_MAX_COST") {
 		t.Errorf("a bad threshold: want an error naming REPLICALAB_MAX_COST, got %v", ch.Err)
 	}
 }

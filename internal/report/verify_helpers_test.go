@@ -48,8 +48,8 @@ func TestVerifyWhatTheHelpersRecorded(t *testing.T) {
 	perStatus := load("SELECT status::text AS status, count(*) AS orders, sum(total) AS total FROM orders WHERE currency = $1 GROUP BY 1 ORDER BY 1", "EUR")
 	all := load("SELECT id, status, currency, total, placed_at FROM orders")
 	bar := chart.Bar(all.DataFrame, "status", chart.Title("Orders per status"))
-	hist := chart.HistogramSQL(ctx, db, "SELECT total FROM orders WHERE currency = $1", chart.Args("EUR"), chart.Title("EUR totals"))
-	months := chart.TimeCountsSQL(ctx, db, "SELECT placed_at FROM orders", chart.Every(chart.Month), chart.Title("Orders per month"))
+	hist := chart.HistogramQuery(ctx, db, "SELECT total FROM orders WHERE currency = $1", chart.Args("EUR"), chart.Title("EUR totals"))
+	months := chart.TimeCountsQuery(ctx, db, "SELECT placed_at FROM orders", chart.Every(chart.Month), chart.Title("Orders per month"))
 	for _, ch := range []*chart.Chart{bar, hist, months} {
 		if ch.Err != nil {
 			t.Fatal(ch.Err)

@@ -288,7 +288,7 @@ func (b *bench) buckets(ctx context.Context) error {
 	} {
 		before := received.Load()
 		start := time.Now()
-		ch := chart.TimeCountsSQL(ctx, conn, tc.sql, tc.opts...)
+		ch := chart.TimeCountsQuery(ctx, conn, tc.sql, tc.opts...)
 		took := time.Since(start)
 		outcome := "drawn"
 		if ch.Err != nil {
