@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 
 export GOTOOLCHAIN := local
 
-.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-report bench-hook bench-merge bench-scale bench-kernel nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
+.PHONY: help lab test test-go test-e2e test-notebooks bench bench-frame bench-load bench-report bench-hook bench-merge bench-scale bench-kernel nbdiff check-notebooks report new setup go-check postgres graphviz chromium pandoc venv kernel kernel-status hooks \
         demo demo-stop demo-status demo-reset demo-traffic lock clean
 
 help: ## List the targets
@@ -58,6 +58,7 @@ bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, t
 	$(MAKE) --no-print-directory bench-scale
 	$(MAKE) --no-print-directory bench-cache
 	$(PY) scripts/bench-kernel.py
+	$(MAKE) --no-print-directory bench-load
 
 setup: go-check postgres graphviz venv kernel hooks
 
@@ -165,6 +166,9 @@ bench-report: go-check chromium pandoc ## Time the report of a 100-cell, 30-char
 
 bench-scale: go-check postgres graphviz chromium ## At scale, on a large demo + 3,000 tables: truncated loads, lag under VACUUM/bulk load, schema map in Chromium, bucket refusal (BENCH_SCALE_ARGS)
 	$(GO) run ./scripts/benchscale $(BENCH_SCALE_ARGS)
+
+bench-load: go-check postgres ## The load spared to the replica at scale large: cost preview, bytes of server-side charts vs client-side, table reads; seeds data/demodb-large once (BENCH_LOAD_ARGS="-huge")
+	REPLICALAB_REQUIRE_PG=1 $(GO) run ./scripts/benchload $(BENCH_LOAD_ARGS)
 
 bench-hook: ## Time the pre-commit hook against nbstripout on 20 notebooks of 5 MB
 	scripts/bench-hook.sh
