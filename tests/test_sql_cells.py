@@ -237,6 +237,61 @@ def test_line_magics_list_and_describe_tables(demo_replica, kernel):
         assert col in text, f"column {col} missing from %describe orders:\n{text}"
 
 
+def statements_and_rows(settings) -> tuple[int, int]:
+    """Statements and rows of the analyst role on the replica per pg_stat_statements (these reads aside)."""
+    calls, rows = psql(settings, "SELECT coalesce(sum(calls), 0), coalesce(sum(rows), 0) FROM pg_stat_statements s "
+                                 "JOIN pg_roles r ON r.oid = s.userid WHERE r.rolname = current_user "
+                                 "AND s.query NOT LIKE '%pg_stat_statements%'").split("|")
+    return int(calls), int(rows)
+
+
+LEDGER_RE = re.compile(r"load on the replica \(this notebook session\): ([\d,]+) statements, ([\d,]+) rows returned")
+
+
+def test_ledger_counts_sql_cells_magics_and_go_cells_as_pg_stat_statements_does(demo_replica, kernel):
+    """%ledger: the kernel counts the notebook's load where its traffic passes — SQL cells, magics and every Go
+    cell's queries through the session — and the figures are what pg_stat_statements saw on the replica."""
+    settings = demo_replica["env"]
+    _, kc = kernel
+    before = statements_and_rows(settings)
+    content, msgs = run(kc, "%ledger")
+    assert content["status"] == "ok" and "this analysis sent no statement to the replica" in text_of(msgs), text_of(msgs)
+
+    for cell in ("%%sql\nSELECT id, status::text AS status FROM orders WHERE id <= 250",
+                 "%tables",
+                 'import (\n\t"github.com/replicalab/replicalab/helpers/chart"\n\t"github.com/replicalab/replicalab/helpers/frame"\n)\n'
+                 '%%\nr := frame.SQL("SELECT id, total FROM orders WHERE id <= $1", frame.Args(120), frame.NoCache())\n'
+                 'fmt.Println(r.Rows, "rows")\nchart.BarSQL("SELECT kind FROM events").Show()'):
+        content, msgs = run(kc, cell)
+        assert content["status"] == "ok", text_of(msgs)
+
+    # The session ends a Go cell's client with a rollback and DISCARD ALL once the program is gone: read
+    # both sides until they agree (the ledger is a file; reading it sends nothing to the replica).
+    for _ in range(20):
+        content, msgs = run(kc, "%ledger")
+        text = text_of(msgs)
+        assert content["status"] == "ok", text
+        m = LEDGER_RE.search(text)
+        assert m, text
+        ledger = (int(m.group(1).replace(",", "")), int(m.group(2).replace(",", "")))
+        after = statements_and_rows(settings)
+        seen = (after[0] - before[0], after[1] - before[1])
+        if ledger == seen:
+            break
+        time.sleep(0.5)
+    assert ledger == seen, f"ledger {ledger} (statements, rows); pg_stat_statements on the replica {seen}\n{text}"
+    assert seen[0] >= 4 and seen[1] >= 250 + 120, f"pg_stat_statements saw {seen}: fewer than the cells ran"
+    assert "this analysis read" in text and settings["RDS_PASSWORD"] not in text
+    # Shown, the ledger carries the appendix line of exported reports.
+    shown = [m["content"]["data"].get("text/html", "") for m in msgs
+             if m["msg_type"] in ("display_data", "execute_result", "update_display_data")]
+    assert any('data-replicalab-note-key="ledger"' in h and "this analysis read" in h for h in shown), \
+        ([m["msg_type"] for m in msgs], shown)
+
+    content, msgs = run(kc, "%ledger now")
+    assert content["status"] == "error" and "%ledger takes nothing" in text_of(msgs), text_of(msgs)
+
+
 def test_interrupt_cancels_a_sql_cells_query_on_the_server(demo_replica, kernel):
     settings = demo_replica["env"]
     km, kc = kernel

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/replicalab/replicalab/internal/jupyter"
+	"github.com/replicalab/replicalab/internal/ledger"
 	"github.com/replicalab/replicalab/internal/session"
 )
 
@@ -103,6 +104,10 @@ func Serve(ctx context.Context, o Options) error {
 		return fmt.Errorf("kernel: private folder: %w", err)
 	}
 	k.watchdog = startWatchdog(k.self(), k.dir, k.log)
+	// The notebook's load ledger: the kernel's pool counts every exchange with the replica — SQL cells,
+	// magics, and every Go cell's traffic through the session — into this file, which the cells' programs
+	// (inheriting the variable through GoNB) read for replica.Ledger() and do not count again.
+	os.Setenv(ledger.Env, filepath.Join(k.dir, "ledger.jsonl"))
 
 	// Everything the handlers use exists before the first request is read (requests wait in the
 	// sockets meanwhile); GoNB and gopls start in the background.

@@ -69,6 +69,7 @@ var kernelMagics = map[string]string{
 	"%tables":   "%tables [schema ...]       the tables and views, with estimated rows and sizes (no table scanned)",
 	"%describe": "%describe TABLE            a table's columns, keys, indexes and column profile (catalog and pg_stats)",
 	"%sample":   "%sample TABLE [ROWS]       a few rows of a table, read from a handful of pages (TABLESAMPLE)",
+	"%ledger":   "%ledger                    the load this notebook put on the replica: statements, rows, bytes, replica time",
 }
 
 // lineMagics returns the kernel line magics of a cell made only of them (and blank lines).
@@ -401,14 +402,26 @@ func first(slice any) any {
 	return nil
 }
 
-// runMagics runs %tables, %describe and %sample lines with explore.
+// runMagics runs %tables, %describe and %sample lines with explore, and %ledger.
 func (k *Kernel) runMagics(ctx context.Context, e *execution) *sqlFailure {
 	lines, _ := lineMagics(e.code)
-	p, err := k.pool.get(ctx)
-	if err != nil {
-		return explained(err)
-	}
+	var p *replica.Pool
 	for _, f := range lines {
+		if f[0] == "%ledger" {
+			// The ledger file the kernel's pool (SQL cells and the session's clients: every Go cell)
+			// writes; reading it sends nothing to the replica.
+			if len(f) > 1 {
+				return &sqlFailure{ename: "UsageError", evalue: fmt.Sprintf("%%ledger takes nothing, found %q", strings.Join(f[1:], " "))}
+			}
+			replica.Ledger().Show()
+			continue
+		}
+		if p == nil {
+			var err error
+			if p, err = k.pool.get(ctx); err != nil {
+				return explained(err)
+			}
+		}
 		switch f[0] {
 		case "%tables":
 			var opts []explore.Option
