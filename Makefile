@@ -35,6 +35,8 @@ lab: setup ## Set up what is missing, start the demo replica when there is no .e
 test: setup test-go test-notebooks ## Install what is missing and run every test
 
 test-go: go-check venv postgres chromium pandoc staticcheck ## Go unit and integration tests (real PostgreSQL primary + replica on loopback)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.*')); \
+	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted (run gofmt -w on them):"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(TOOLS)/staticcheck ./...
 	REPLICALAB_REQUIRE_PG=1 REPLICALAB_REQUIRE_CHROMIUM=1 REPLICALAB_REQUIRE_PANDOC=1 REPLICALAB_REQUIRE_NBDIME=1 \
