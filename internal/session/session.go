@@ -267,6 +267,15 @@ func (s *Session) serve(conn net.Conn) {
 		sendError(fe, "08001", "replicalab session: no connection to the replica: "+err.Error())
 		return
 	}
+	// The kernel's own queries (SQL cells, magics) prepare statements on this backend under pgx's cache
+	// names, which a client's pgx would choose too ("prepared statement ... already exists"). Drop them,
+	// and the kernel's cache of them, before the client gets the backend; the reset after the client
+	// (DISCARD ALL) drops the client's.
+	if err := pc.Conn().DeallocateAll(ctx); err != nil {
+		pc.Release()
+		sendError(fe, "08001", "replicalab session: no connection to the replica: "+err.Error())
+		return
+	}
 	c := &client{s: s, conn: conn, fe: fe, pc: pc, target: r.Target(), resetSQL: r.ResetSQL(), startup: startup.Parameters}
 	if !s.register(c, startup.ProtocolVersion) {
 		pc.Release()

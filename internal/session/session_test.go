@@ -172,6 +172,34 @@ func TestBackendIsResetBetweenClients(t *testing.T) {
 	}
 }
 
+// The kernel's SQL cells and the cell programs share the pool's backends, both with pgx's statement
+// cache: the same query from both sides, in turn, must never clash on a prepared statement's name.
+func TestKernelAndClientsShareABackendWithoutStatementClashes(t *testing.T) {
+	s, _ := newSession(t)
+	ctx := context.Background()
+	r, err := s.pool(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kernel := r.Pgx()
+	const q = "SELECT pg_backend_pid(), count(*) FROM pg_class WHERE relkind = $1"
+	for round := 1; round <= 3; round++ {
+		var kpid, cpid, n int
+		if err := kernel.QueryRow(ctx, q, "r").Scan(&kpid, &n); err != nil {
+			t.Fatalf("round %d, the kernel's query: %v", round, err)
+		}
+		c := connect(t, s)
+		if err := c.QueryRow(ctx, q, "r").Scan(&cpid, &n); err != nil {
+			t.Fatalf("round %d, the same query from a client of the session: %v", round, err)
+		}
+		if cpid != kpid {
+			t.Fatalf("round %d: the client got backend %d, the kernel used %d: the test needs them to share one", round, cpid, kpid)
+		}
+		c.Close(ctx)
+		waitReleased(t, s)
+	}
+}
+
 // waitReleased waits until every backend is back in the pool.
 func waitReleased(t *testing.T, s *Session) {
 	t.Helper()
