@@ -59,7 +59,7 @@ bench: setup ## Benchmarks (timings live here, never in tests): Go benchmarks, t
 	$(MAKE) --no-print-directory bench-spark
 	$(MAKE) --no-print-directory bench-scale
 	$(MAKE) --no-print-directory bench-cache
-	$(PY) scripts/bench-kernel.py
+	$(MAKE) --no-print-directory bench-kernel
 	$(MAKE) --no-print-directory bench-load
 
 setup: go-check postgres graphviz venv kernel hooks
@@ -157,6 +157,9 @@ lines: ## Lines of Go in the templates now, against the commit before the notebo
 	python3 tests/golines.py --before 897cff3 notebooks/*.ipynb
 
 .PHONY: bench-cache
+bench-kernel: setup ## Time the kernel through a Jupyter client: start-up, first completion, %%sql vs Go cells, a cell's build, 10 SQL + 5 Go cells run twice (counted on the replica), jupyter_kernel_test
+	$(PY) scripts/bench-kernel.py $(BENCH_KERNEL_ARGS)
+
 bench-cache: go-check ## Compare frame's cache file with Arrow IPC and Parquet (arrow-go): size, write, re-read of 1M rows
 	cd scripts/benchcache && $(GO) run .
 
