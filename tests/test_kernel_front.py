@@ -277,7 +277,9 @@ def test_no_message_ever_carries_the_password(demo_replica):
     seen = []
     try:
         for code in [SESSION_CELL, '%%\nfmt.Println(os.Getenv("REPLICALAB_SESSION"))',
-                     SESSION_CELL.replace("SELECT count(*) FROM companies", "SELECT count(*) FROM no_such_table")]:
+                     SESSION_CELL.replace("SELECT count(*) FROM companies", "SELECT count(*) FROM no_such_table"),
+                     "%%sql\nSELECT current_user, inet_server_port()", "%%sql\nSELECT * FROM no_such_table", "%tables",
+                     "%describe orders"]:
             msgs = []
             reply = kc.execute_interactive(code, timeout=180, output_hook=msgs.append)
             seen.append(json.dumps(reply, default=str))
