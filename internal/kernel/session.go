@@ -53,6 +53,11 @@ func (h *replicaHolder) get(ctx context.Context) (*replica.Pool, error) {
 	if h.p != nil {
 		return h.p, nil
 	}
+	// Load accounting: every byte the notebook costs the replica — SQL cells, magics and the Go cells'
+	// traffic relayed by the session — crosses this pool's connections, so a ledger that meters the
+	// pool's connections (replica.Open wraps them with internal/ledger's meter) counts the whole
+	// notebook in one place; the session relays messages unchanged and keeps no count of its own (see
+	// session.client.clientToServer and serverToClient for where a per-client count would go).
 	p, err := replica.Open(ctx, replica.Direct(), replica.Quiet(), replica.NoInterruptHandler(), replica.MaxConns(sessionMaxConns))
 	if err != nil {
 		return nil, err

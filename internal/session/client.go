@@ -142,7 +142,9 @@ func (c *client) run(ctx context.Context) {
 
 // clientToServer relays the client's messages until it terminates (true) or goes away (false).
 // Each Query, Sync and FunctionCall is counted before it leaves: the backend answers each with one
-// ReadyForQuery.
+// ReadyForQuery. (Every statement a cell program sends passes here, decoded; with serverToClient, where
+// each row ('D') and CommandComplete ('C') passes, this is where a per-client load count would go. The
+// notebook's total is counted below the pool, on its connections: see internal/kernel's replicaHolder.)
 func (c *client) clientToServer(bw *bufio.Writer) bool {
 	var buf []byte
 	for {
