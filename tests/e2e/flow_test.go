@@ -103,12 +103,21 @@ func TestFlow(t *testing.T) {
 
 	t.Run("a long load shows a progress bar that settles into a summary", func(t *testing.T) {
 		l.t = t
-		idx := l.runNewCell("%%\n" +
+		idx := l.addCell("%%\n" +
 			"res := frame.SQL(\"SELECT g, pg_sleep(0.001) IS NULL AS slept FROM generate_series(1, 3000) AS g\", frame.NoCache(), frame.ProgressAfter(200*time.Millisecond))\n" +
 			"fmt.Println(\"loaded\", res.Rows)")
+		// The bar lives only while the rows arrive (a few seconds): the page itself notes it when it appears,
+		// so that a slow poll on a busy machine cannot miss it.
+		if err := l.eval(fmt.Sprintf(`(() => { const app = window.jupyterapp, nb = nbPanel().content, c = nb.widgets[%d];
+			window.replicalabProgress = '';
+			const note = () => { const p = c.node.querySelector('.jp-OutputArea progress');
+				if (p && !window.replicalabProgress) window.replicalabProgress = p.parentElement.innerText; };
+			new MutationObserver(note).observe(c.node, {childList: true, subtree: true, characterData: true, attributes: true});
+			nb.activeCellIndex = %d; app.commands.execute('notebook:run-cell'); return true; })()`, idx, idx), new(bool)); err != nil {
+			t.Fatal(err)
+		}
 		var during string
-		js := fmt.Sprintf(`(() => { const c = nbPanel().content.widgets[%d]; if (!c) return '';
-			const p = c.node.querySelector('.jp-OutputArea progress'); return p ? p.parentElement.innerText : ''; })()`, idx)
+		js := `(() => window.replicalabProgress || '')()`
 		if err := l.poll(time.Minute, js, &during); err != nil {
 			l.screenshot("8-no-progress")
 			t.Fatalf("no progress bar while the load ran: %v", err)
