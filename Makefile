@@ -160,7 +160,7 @@ lines: ## Lines of Go in the templates now, against the commit before the notebo
 bench-kernel: setup ## Time the kernel through a Jupyter client: start-up, first completion, %%sql vs Go cells, a cell's build, 10 SQL + 5 Go cells run twice (counted on the replica), jupyter_kernel_test
 	$(PY) scripts/bench-kernel.py $(BENCH_KERNEL_ARGS)
 
-bench-cache: go-check ## Compare frame's cache file with Arrow IPC and Parquet (arrow-go): size, write, re-read of 1M rows
+bench-cache: go-check ## Compare frame's cache file with Arrow IPC and Parquet (arrow-go): size, write from and re-read into the same gota DataFrame, raw re-read; 1M rows
 	cd scripts/benchcache && $(GO) run .
 
 bench-frame: ## Time loading 1M rows: binary COPY vs frame (fetch, cached) vs pandas/connectorx/polars (.venv-bench)

@@ -4,13 +4,24 @@
 //
 //	cd scripts/benchcache && go run .            # make bench-cache
 //
-// What each row measures:
+// Every row ends at the same thing, the gota DataFrame frame builds (same column types: times and dates as
+// float seconds; NULLs kept as gota's missing values plus a NULL mask per column that has any, as frame
+// keeps them), so the rows are like for like:
 //
-//   - frame cache: frame's own format, written by Result.Store and read back into a gota DataFrame by
-//     frame.LoadNamed (the path of a cached load: file read, checked, decoded into gota in parallel).
-//   - Arrow IPC / Parquet: written from Arrow arrays built from the same values, read back into Arrow
-//     arrays ("read"), then into Go slices of the values ("read + to Go"): what frame would still have to do
-//     before building gota's elements.
+//   - write (from the DataFrame): frame's row is Result.Store of the DataFrame (columns gathered from gota
+//     element by element, written with a CRC-32 checksum to a temporary file renamed into place). The
+//     Arrow IPC and Parquet rows gather the same DataFrame the same way (gota's public Element API, a
+//     missing value counted as NULL as frame counts it) into an Arrow record (times as timestamp[us, UTC],
+//     dates as date32), then write the file (no checksum of their own beyond what the format has).
+//     In parentheses: the write alone, from Arrow arrays already built.
+//   - re-read into the DataFrame: frame's row is LoadNamed (file read whole, checksum verified, columns
+//     decoded in parallel into gota through internal/gotalayout). The Arrow IPC and Parquet rows read the
+//     file whole, decode it into Arrow arrays, then fill the DataFrame through the same fill path
+//     (internal/gotalayout.NewFrame and its Writers, columns in parallel, each string column's bytes copied
+//     into one block of its own, NULL masks kept). The DataFrame each format gives is checked once, outside
+//     the timings, to equal frame's value for value, NULL for NULL.
+//   - re-read raw: the file into Arrow arrays only (what a tool reading Arrow would stop at). frame's file
+//     has no such step: its reader decodes straight into gota.
 package main
 
 import (
@@ -18,10 +29,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -33,6 +47,7 @@ import (
 	"github.com/go-gota/gota/dataframe"
 	"github.com/go-gota/gota/series"
 	"github.com/replicalab/replicalab/helpers/frame"
+	"github.com/replicalab/replicalab/internal/gotalayout"
 )
 
 const rows = 1_000_000
@@ -130,51 +145,200 @@ func (d *data) record(mem memory.Allocator) arrow.RecordBatch {
 	return b.NewRecordBatch()
 }
 
-// toGo copies a record's values into Go slices, as a reader would before building gota's elements.
-func toGo(cols []arrow.Array) int {
-	n := 0
-	for _, c := range cols {
-		switch a := c.(type) {
-		case *array.Int64:
-			v := append([]int64(nil), a.Int64Values()...)
-			n += len(v)
-		case *array.Float64:
-			v := append([]float64(nil), a.Float64Values()...)
-			n += len(v)
-		case *array.Timestamp:
-			v := make([]float64, a.Len())
-			for i, t := range a.TimestampValues() {
-				v[i] = float64(t) / 1e6
-			}
-			n += len(v)
-		case *array.Date32:
-			v := make([]float64, a.Len())
-			for i, t := range a.Date32Values() {
-				v[i] = float64(t) * 86400
-			}
-			n += len(v)
-		case *array.String:
-			v := make([]string, a.Len())
-			for i := range v {
-				v[i] = a.Value(i)
-			}
-			n += len(v)
-		case *array.Boolean:
-			v := make([]bool, a.Len())
-			for i := range v {
-				v[i] = a.Value(i)
-			}
-			n += len(v)
+// columnTypes are the gota types frame gives the benchmark's columns (its cache file records them too):
+// times and dates are float seconds since 1970, as frame decodes them.
+var columnTypes = []series.Type{series.Int, series.Float, series.String, series.Int, series.Int, series.String,
+	series.String, series.Float, series.Float, series.Bool, series.Int}
+
+// toGota builds the DataFrame frame builds from its own cache file, from Arrow columns (each a list of
+// chunks), through the same fill path frame's cache reader uses (internal/gotalayout: one allocation per
+// column, values written into gota's element arrays, columns in parallel when gota's layout is the known
+// one), and returns the NULL masks of the columns that have NULLs, as frame keeps them beside its frames.
+// Like frame's reader, each string column's bytes are copied into one block of their own that the strings
+// point into, so nothing keeps the file's or Arrow's buffers alive.
+func toGota(cols [][]arrow.Array) (dataframe.DataFrame, map[string][]bool, error) {
+	names := make([]string, len(cols))
+	for i := range cols {
+		names[i] = schema.Field(i).Name
+	}
+	df, ws := gotalayout.NewFrame(names, columnTypes, rows)
+	masks := make([][]bool, len(cols))
+	errs := make([]error, len(cols))
+	fill := func(i int) { masks[i], errs[i] = fillColumn(ws[i], cols[i]) }
+	if gotalayout.Fast() {
+		gotalayout.Parallel(len(cols), fill)
+	} else {
+		for i := range cols {
+			fill(i)
 		}
 	}
-	return n
+	var nulls map[string][]bool
+	for i, m := range masks {
+		if errs[i] != nil {
+			return df, nil, fmt.Errorf("column %q: %w", names[i], errs[i])
+		}
+		if m != nil {
+			if nulls == nil {
+				nulls = map[string][]bool{}
+			}
+			nulls[names[i]] = m
+		}
+	}
+	return df, nulls, nil
+}
+
+// fillColumn writes one column's chunks with w, in runs of 8,192 values (as frame's reader does), then
+// its NULLs; it returns the NULL mask, nil without NULLs.
+func fillColumn(w gotalayout.Writer, chunks []arrow.Array) ([]bool, error) {
+	const run = 8192
+	var mask []bool
+	at := 0
+	for _, c := range chunks {
+		n := c.Len()
+		switch a := c.(type) {
+		case *array.Int64:
+			buf := make([]int, min(n, run))
+			vals := a.Int64Values()
+			for k := 0; k < n; k += len(buf) {
+				v := buf[:min(len(buf), n-k)]
+				for j := range v {
+					v[j] = int(vals[k+j])
+				}
+				w.Ints(at+k, v)
+			}
+		case *array.Float64:
+			w.Floats(at, a.Float64Values())
+		case *array.Timestamp: // microseconds → float seconds
+			buf := make([]float64, min(n, run))
+			vals := a.TimestampValues()
+			for k := 0; k < n; k += len(buf) {
+				v := buf[:min(len(buf), n-k)]
+				for j := range v {
+					v[j] = float64(vals[k+j]) / 1e6
+				}
+				w.Floats(at+k, v)
+			}
+		case *array.Date32: // days → float seconds
+			buf := make([]float64, min(n, run))
+			vals := a.Date32Values()
+			for k := 0; k < n; k += len(buf) {
+				v := buf[:min(len(buf), n-k)]
+				for j := range v {
+					v[j] = float64(vals[k+j]) * 86400
+				}
+				w.Floats(at+k, v)
+			}
+		case *array.Boolean:
+			buf := make([]bool, min(n, run))
+			for k := 0; k < n; k += len(buf) {
+				v := buf[:min(len(buf), n-k)]
+				for j := range v {
+					v[j] = a.Value(k + j)
+				}
+				w.Bools(at+k, v)
+			}
+		case *array.String:
+			offs := a.ValueOffsets()
+			blob := append([]byte(nil), a.ValueBytes()...)
+			base := int(offs[0])
+			buf := make([]string, min(n, run))
+			for k := 0; k < n; k += len(buf) {
+				v := buf[:min(len(buf), n-k)]
+				for j := range v {
+					lo, hi := int(offs[k+j])-base, int(offs[k+j+1])-base
+					v[j] = ""
+					if hi > lo {
+						v[j] = unsafe.String(&blob[lo], hi-lo)
+					}
+				}
+				w.Strings(at+k, v)
+			}
+		default:
+			return nil, fmt.Errorf("unexpected Arrow type %s", c.DataType())
+		}
+		if c.NullN() > 0 {
+			if mask == nil {
+				mask = make([]bool, rows)
+			}
+			for r := 0; r < n; r++ {
+				if c.IsNull(r) {
+					mask[at+r] = true
+					w.Null(at + r)
+				}
+			}
+		}
+		at += n
+	}
+	if at != rows {
+		return nil, fmt.Errorf("expected %d rows, found %d", rows, at)
+	}
+	return mask, nil
+}
+
+// fromGota builds an Arrow record of the DataFrame the way frame's writer (Result.Store → columnsForCache)
+// reads it: element by element through gota's public API, a missing value counted as NULL when
+// gotalayout.SQLNull says so; float seconds become Arrow timestamps and dates, as frame's column kinds
+// would say for a loaded frame.
+func fromGota(df dataframe.DataFrame, mem memory.Allocator) arrow.RecordBatch {
+	b := array.NewRecordBuilder(mem, schema)
+	defer b.Release()
+	for i := 0; i < df.Ncol(); i++ {
+		s := df.Col(schema.Field(i).Name)
+		fb := b.Field(i)
+		fb.Reserve(rows)
+		for r := 0; r < rows; r++ {
+			e := s.Elem(r)
+			if e.IsNA() && gotalayout.SQLNull(e) {
+				fb.AppendNull()
+				continue
+			}
+			switch fb := fb.(type) {
+			case *array.Int64Builder:
+				v, _ := e.Int()
+				fb.Append(int64(v))
+			case *array.Float64Builder:
+				fb.Append(e.Float())
+			case *array.TimestampBuilder:
+				fb.Append(arrow.Timestamp(int64(math.Round(e.Float() * 1e6))))
+			case *array.Date32Builder:
+				fb.Append(arrow.Date32(int32(math.Floor(e.Float() / 86400))))
+			case *array.BooleanBuilder:
+				v, _ := e.Bool()
+				fb.Append(v)
+			case *array.StringBuilder:
+				fb.Append(e.String())
+			}
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+// sameFrame checks, once per format and outside the timings, that a DataFrame built from it equals the one
+// frame reads from its own cache file: names, types, every value, NULLs where frame has them.
+func sameFrame(want dataframe.DataFrame, wantNulls map[string][]bool, got dataframe.DataFrame, gotNulls map[string][]bool) error {
+	if fmt.Sprint(want.Names()) != fmt.Sprint(got.Names()) || fmt.Sprint(want.Types()) != fmt.Sprint(got.Types()) {
+		return fmt.Errorf("columns %v %v, frame has %v %v", got.Names(), got.Types(), want.Names(), want.Types())
+	}
+	for _, name := range want.Names() {
+		if fmt.Sprint(wantNulls[name]) != fmt.Sprint(gotNulls[name]) {
+			return fmt.Errorf("column %q: NULL mask differs from frame's", name)
+		}
+		ws, gs := want.Col(name), got.Col(name)
+		for r := 0; r < rows; r++ {
+			we, ge := ws.Elem(r), gs.Elem(r)
+			if we.IsNA() != ge.IsNA() || gotalayout.SQLNull(we) != gotalayout.SQLNull(ge) || (!we.IsNA() && we.String() != ge.String()) {
+				return fmt.Errorf("column %q row %d: %v, frame has %v", name, r, ge, we)
+			}
+		}
+	}
+	return nil
 }
 
 type result struct {
 	format             string
 	size               int64
-	write, read, toGo  []time.Duration
-	readNote, toGoNote string
+	write, writeRaw    []time.Duration // from the DataFrame; from Arrow arrays already built
+	intoFrame, readRaw []time.Duration // file → the DataFrame frame builds; file → Arrow arrays
 }
 
 func median(ds []time.Duration) time.Duration {
@@ -192,6 +356,13 @@ func timed(f func() error) (time.Duration, error) {
 	return time.Since(start), err
 }
 
+// reference is the DataFrame frame reads back from its own cache file, and its NULL masks: every other
+// format's DataFrame is checked against it.
+type reference struct {
+	df    dataframe.DataFrame
+	nulls map[string][]bool
+}
+
 func main() {
 	runs := flag.Int("runs", 3, "measurements per format and step (the median is shown)")
 	flag.Parse()
@@ -207,51 +378,102 @@ func main() {
 	rec := d.record(mem)
 	defer rec.Release()
 
-	results := []*result{measureFrame(dir, df, *runs)}
-	results = append(results, measureIPC(dir, rec, mem, *runs)...)
-	results = append(results, measureParquet(ctx, dir, rec, mem, *runs)...)
+	ours, ref := measureFrame(dir, df, *runs)
+	results := []*result{ours}
+	results = append(results, measureIPC(dir, df, rec, ref, mem, *runs)...)
+	results = append(results, measureParquet(ctx, dir, df, rec, ref, mem, *runs)...)
 
-	fmt.Printf("%d rows × 11 columns; median of %d runs\n\n", rows, *runs)
-	fmt.Println("| format | size | write | re-read | re-read, values in Go |")
+	layout := "gota's element arrays written directly (internal/gotalayout fast path)"
+	if !gotalayout.Fast() {
+		layout = "gota's public Element.Set (internal/gotalayout fallback: gota's layout is not the known one)"
+	}
+	fmt.Printf("%d rows × 11 columns; median of %d runs; GOMAXPROCS %d; DataFrames filled through %s\n\n",
+		rows, *runs, runtime.GOMAXPROCS(0), layout)
+	fmt.Println("| format | size | write (from the DataFrame) | re-read into the DataFrame | re-read raw |")
 	fmt.Println("|---|---:|---:|---:|---:|")
 	for _, r := range results {
-		togo := "same"
-		if len(r.toGo) > 0 {
-			togo = fmt.Sprintf("%.3f s", median(r.toGo).Seconds())
+		write := fmt.Sprintf("%.3f s", median(r.write).Seconds())
+		raw := "— (frame reads only into gota)"
+		if len(r.writeRaw) > 0 {
+			write += fmt.Sprintf(" (from Arrow arrays: %.3f s)", median(r.writeRaw).Seconds())
+			raw = fmt.Sprintf("%.3f s (Arrow arrays)", median(r.readRaw).Seconds())
 		}
-		fmt.Printf("| %s | %.1f MB | %.3f s | %.3f s (%s) | %s |\n", r.format, float64(r.size)/1e6,
-			median(r.write).Seconds(), median(r.read).Seconds(), r.readNote, togo)
+		fmt.Printf("| %s | %.1f MB | %s | %.3f s | %s |\n", r.format, float64(r.size)/1e6, write,
+			median(r.intoFrame).Seconds(), raw)
 	}
 }
 
-// measureFrame writes and reads frame's own cache file, through its public API.
-func measureFrame(dir string, df dataframe.DataFrame, runs int) *result {
-	ours := &result{format: "frame cache (hand-written, checksummed)", readNote: "into a gota DataFrame", toGoNote: "(included)"}
+// measureFrame writes and reads frame's own cache file, through its public API: Result.Store of a
+// DataFrame made in Go (columns gathered from gota element by element, written with a checksum,
+// atomically), LoadNamed (file read, checked, decoded into gota through internal/gotalayout).
+func measureFrame(dir string, df dataframe.DataFrame, runs int) (*result, reference) {
+	ours := &result{format: "frame cache (hand-written, checksummed)"}
 	named := frame.Of(df)
 	opts := []frame.Option{frame.CacheDir(dir), frame.Quiet()}
+	var last *frame.Result
 	for i := 0; i < runs; i++ {
 		t, err := timed(func() error { return named.Store("bench", opts...) })
 		check(err)
 		ours.write = append(ours.write, t)
+		last = nil
+		runtime.GC()
 		t, err = timed(func() error {
 			r, err := frame.LoadNamed("bench", opts...)
 			if err == nil && r.DataFrame.Nrow() != rows {
 				err = fmt.Errorf("read back %d rows", r.DataFrame.Nrow())
 			}
+			last = r
 			return err
 		})
 		check(err)
-		ours.read = append(ours.read, t)
+		ours.intoFrame = append(ours.intoFrame, t)
 	}
 	if m, _ := filepath.Glob(filepath.Join(dir, "named", "*", "bench.frame")); len(m) == 1 {
 		st, _ := os.Stat(m[0])
 		ours.size = st.Size()
 	}
-	return ours
+	ref := reference{df: last.DataFrame}
+	for _, name := range last.DataFrame.Names() {
+		var mask []bool
+		for r := 0; r < rows; r++ {
+			if last.IsNull(name, r) {
+				if mask == nil {
+					mask = make([]bool, rows)
+				}
+				mask[r] = true
+			}
+		}
+		if mask != nil {
+			if ref.nulls == nil {
+				ref.nulls = map[string][]bool{}
+			}
+			ref.nulls[name] = mask
+		}
+	}
+	return ours, ref
+}
+
+// writeIPC writes rec as an Arrow IPC file.
+func writeIPC(path string, rec arrow.RecordBatch, mem memory.Allocator, opts []ipc.Option) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w, err := ipc.NewFileWriter(out, append([]ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(mem)}, opts...)...)
+	if err != nil {
+		return err
+	}
+	if err := w.Write(rec); err != nil {
+		return err
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	return out.Close()
 }
 
 // measureIPC writes and reads Arrow IPC files, uncompressed and compressed.
-func measureIPC(dir string, rec arrow.RecordBatch, mem memory.Allocator, runs int) []*result {
+func measureIPC(dir string, df dataframe.DataFrame, rec arrow.RecordBatch, ref reference, mem memory.Allocator, runs int) []*result {
 	var results []*result
 	ipcFormats := []struct {
 		name string
@@ -262,32 +484,25 @@ func measureIPC(dir string, rec arrow.RecordBatch, mem memory.Allocator, runs in
 		{"Arrow IPC file, zstd", []ipc.Option{ipc.WithZstd()}},
 	}
 	for _, f := range ipcFormats {
-		res := &result{format: f.name, readNote: "into Arrow arrays", toGoNote: "+ values into Go slices"}
+		res := &result{format: f.name}
 		results = append(results, res)
 		path := filepath.Join(dir, "bench.arrow")
 		for i := 0; i < runs; i++ {
-			t, err := timed(func() error {
-				out, err := os.Create(path)
-				if err != nil {
-					return err
-				}
-				w, err := ipc.NewFileWriter(out, append([]ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(mem)}, f.opts...)...)
-				if err != nil {
-					return err
-				}
-				if err := w.Write(rec); err != nil {
-					return err
-				}
-				if err := w.Close(); err != nil {
-					return err
-				}
-				return out.Close()
+			t, err := timed(func() error { return writeIPC(path, rec, mem, f.opts) })
+			check(err)
+			res.writeRaw = append(res.writeRaw, t)
+			t, err = timed(func() error {
+				r := fromGota(df, mem)
+				defer r.Release()
+				return writeIPC(path, r, mem, f.opts)
 			})
 			check(err)
 			res.write = append(res.write, t)
-			var cols []arrow.Array
+
+			runtime.GC()
+			var cols [][]arrow.Array
 			var r *ipc.FileReader
-			t, err = timed(func() error {
+			tRaw, err := timed(func() error {
 				raw, err := os.ReadFile(path)
 				if err != nil {
 					return err
@@ -299,24 +514,41 @@ func measureIPC(dir string, rec arrow.RecordBatch, mem memory.Allocator, runs in
 				if err != nil {
 					return err
 				}
-				cols = rb.Columns()
+				for _, c := range rb.Columns() {
+					cols = append(cols, []arrow.Array{c})
+				}
 				return nil
 			})
 			check(err)
-			res.read = append(res.read, t)
-			tg, _ := timed(func() error { toGo(cols); return nil })
-			res.toGo = append(res.toGo, t+tg)
+			res.readRaw = append(res.readRaw, tRaw)
+			var got dataframe.DataFrame
+			var nulls map[string][]bool
+			tFill, err := timed(func() (err error) { got, nulls, err = toGota(cols); return err })
+			check(err)
+			res.intoFrame = append(res.intoFrame, tRaw+tFill)
 			r.Close()
+			if i == 0 {
+				check(sameFrame(ref.df, ref.nulls, got, nulls))
+			}
 		}
 		st, _ := os.Stat(path)
 		res.size = st.Size()
 	}
-
 	return results
 }
 
+// writeParquet writes tbl as a Parquet file.
+func writeParquet(path string, tbl arrow.Table, props *parquet.WriterProperties) error {
+	out, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer out.Close() // WriteTable closes it when it succeeds
+	return pqarrow.WriteTable(tbl, out, rows, props, pqarrow.DefaultWriterProps())
+}
+
 // measureParquet writes and reads Parquet files with three codecs.
-func measureParquet(ctx context.Context, dir string, rec arrow.RecordBatch, mem memory.Allocator, runs int) []*result {
+func measureParquet(ctx context.Context, dir string, df dataframe.DataFrame, rec arrow.RecordBatch, ref reference, mem memory.Allocator, runs int) []*result {
 	var results []*result
 	tbl := array.NewTableFromRecords(schema, []arrow.RecordBatch{rec})
 	defer tbl.Release()
@@ -324,45 +556,54 @@ func measureParquet(ctx context.Context, dir string, rec arrow.RecordBatch, mem 
 		name string
 		c    compress.Compression
 	}{{"Parquet, uncompressed", compress.Codecs.Uncompressed}, {"Parquet, Snappy", compress.Codecs.Snappy}, {"Parquet, zstd", compress.Codecs.Zstd}} {
-		res := &result{format: codec.name, readNote: "into Arrow arrays", toGoNote: "+ values into Go slices"}
+		res := &result{format: codec.name}
 		results = append(results, res)
 		path := filepath.Join(dir, "bench.parquet")
 		props := parquet.NewWriterProperties(parquet.WithCompression(codec.c), parquet.WithAllocator(mem))
 		for i := 0; i < runs; i++ {
-			t, err := timed(func() error {
-				out, err := os.Create(path)
-				if err != nil {
-					return err
-				}
-				defer out.Close() // WriteTable closes it when it succeeds
-				return pqarrow.WriteTable(tbl, out, rows, props, pqarrow.DefaultWriterProps())
+			t, err := timed(func() error { return writeParquet(path, tbl, props) })
+			check(err)
+			res.writeRaw = append(res.writeRaw, t)
+			t, err = timed(func() error {
+				r := fromGota(df, mem)
+				defer r.Release()
+				t := array.NewTableFromRecords(schema, []arrow.RecordBatch{r})
+				defer t.Release()
+				return writeParquet(path, t, props)
 			})
 			check(err)
 			res.write = append(res.write, t)
-			var got arrow.Table
-			t, err = timed(func() error {
+
+			runtime.GC()
+			var tbl arrow.Table
+			tRaw, err := timed(func() error {
 				raw, err := os.ReadFile(path)
 				if err != nil {
 					return err
 				}
-				got, err = pqarrow.ReadTable(ctx, bytes.NewReader(raw), parquet.NewReaderProperties(mem),
+				tbl, err = pqarrow.ReadTable(ctx, bytes.NewReader(raw), parquet.NewReaderProperties(mem),
 					pqarrow.ArrowReadProperties{Parallel: true, BatchSize: rows}, mem)
 				return err
 			})
 			check(err)
-			res.read = append(res.read, t)
-			var cols []arrow.Array
-			for i := 0; i < int(got.NumCols()); i++ {
-				cols = append(cols, got.Column(i).Data().Chunks()...)
+			res.readRaw = append(res.readRaw, tRaw)
+			var cols [][]arrow.Array
+			for i := 0; i < int(tbl.NumCols()); i++ {
+				cols = append(cols, tbl.Column(i).Data().Chunks())
 			}
-			tg, _ := timed(func() error { toGo(cols); return nil })
-			res.toGo = append(res.toGo, t+tg)
-			got.Release()
+			var got dataframe.DataFrame
+			var nulls map[string][]bool
+			tFill, err := timed(func() (err error) { got, nulls, err = toGota(cols); return err })
+			check(err)
+			res.intoFrame = append(res.intoFrame, tRaw+tFill)
+			tbl.Release()
+			if i == 0 {
+				check(sameFrame(ref.df, ref.nulls, got, nulls))
+			}
 		}
 		st, _ := os.Stat(path)
 		res.size = st.Size()
 	}
-
 	return results
 }
 
