@@ -226,12 +226,21 @@ def test_investigate_visually_shows_the_catalog_of_the_replica(demo_replica):
     settings = demo_replica["env"]
     nb = run_template("3.0")
     text = "\n".join(code_text(nb))
+    # The look-ups are line magics the kernel answers itself: each cell shows its own table, no Go cell needed.
+    magic = {c.source: outputs_text(c) for c in nb.cells
+             if c.cell_type == "code" and c.source.startswith("%") and not c.source.startswith("%%")}
+    assert set(magic) == {"%tables", "%describe orders", "%sample orders 10"}, list(magic)
 
     tables = psql(settings, "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
-    assert f"\n{tables} tables\n" in text, text[-3000:]
+    assert magic["%tables"].startswith(f"{tables} tables\n"), magic["%tables"][:3000]
+    assert f"<b>{tables} tables</b>" in magic["%tables"], "the HTML table should say how many tables it lists"
+    for table in psql(settings, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").splitlines():
+        assert f">{table}<" in magic["%tables"], f"%tables lacks the table {table}"
     for column in psql(settings, "SELECT column_name FROM information_schema.columns "
                                  "WHERE table_schema = 'public' AND table_name = 'orders'").splitlines():
-        assert f">{column}<" in text, f"the detail of orders lacks its column {column}"
+        assert f">{column}<" in magic["%describe orders"], f"the detail of orders lacks its column {column}"
+    assert re.match(r"\d+ sample rows of public\.orders \(TABLESAMPLE SYSTEM ", magic["%sample orders 10"]), \
+        magic["%sample orders 10"][:3000]
     rows = int(psql(settings, "SELECT count(*) FROM orders"))
     assert f"public.orders: {rows:,} rows (exact" in text, text
     fks = psql(settings, "SELECT conname FROM pg_constraint WHERE contype = 'f' "
@@ -252,7 +261,9 @@ def test_ask_questions_records_each_question_once_in_the_redirected_log(demo_rep
     text = "\n".join(code_text(nb))
     duplicates = psql(settings, "SELECT count(*) FROM (SELECT lower(email) FROM users WHERE deleted_at IS NULL "
                                 "GROUP BY 1 HAVING count(*) > 1) AS d")
-    assert table_rows(code_text(nb)[1]) == [[duplicates]], code_text(nb)[1]
+    shown = code_text(nb)[1]  # the %%sql duplicate_emails cell: its table, and where the result is kept
+    assert table_rows(shown) == [[duplicates]], shown
+    assert 'kept as duplicate_emails: frame.Named("duplicate_emails") in a Go cell' in shown, shown
     written = log.read_text()
     asked = re.findall(r"^## Q(\d+): (.+)$", written, re.M)
     assert [n for n, _ in asked] == ["1", "2", "3"], written
@@ -260,6 +271,9 @@ def test_ask_questions_records_each_question_once_in_the_redirected_log(demo_rep
         assert f"Q{n} recorded for " in text and question in text
     assert "3 questions, 3 open" in text
     assert written.count("- **Status:** open") == 3
+    # Q1 is prompted by the SQL cell's query, read back from its kept result in the Go cell.
+    q1 = written[written.index("## Q1:"):written.index("## Q2:")]
+    assert "SELECT lower(email) FROM users WHERE deleted_at IS NULL GROUP BY 1 HAVING count(*) > 1" in q1, q1
 
     again = "\n".join(code_text(run_template("4.0")))
     assert len(re.findall(r"^Q\d+ already in the log: ", again, re.M)) == 3 and "recorded for" not in again, again
@@ -283,6 +297,9 @@ def test_start_simple_counts_what_it_says_and_reruns_from_the_cache(demo_replica
     per_status = table_rows(texts[-1])
     assert per_status == expected, f"notebook: {per_status}\nreplica: {expected}"
     assert table_rows(texts[2]) == [excluded], "the exclusions table differs from the replica"
+    sql_cell = [c for c in first.cells if c.cell_type == "code" and c.source.startswith("%%sql")]
+    assert len(sql_cell) == 1 and [o.output_type for o in sql_cell[0].outputs].count("execute_result") == 1, \
+        "the exclusions are a SQL cell whose table is the cell's result"
     loads = [t for t in texts if re.search(r"rows? ×", t)]
     assert len(loads) == 3 and all(f"from {target} in " in t for t in loads), loads
     assert any(sandbox["cache"].iterdir()), "results should be cached in REPLICALAB_CACHE_DIR"
