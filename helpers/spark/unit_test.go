@@ -154,7 +154,7 @@ func TestStringRedactionMasksEveryFormThePasswordTakes(t *testing.T) {
 	for _, text := range []string{
 		`options { key: "password" value: "Pa55\"w'o\\rd" }`,                     // protobuf text format
 		"options {\n  key: \"PASSWORD\"\n  value: \"Pa55\\\"w'o\\\\rd\"\n}",      // any case, on several lines
-		`jdbc:postgresql://h:5432/db?user=a&password=Pa55%22w%27o%5Crd&ssl=true`, // in a URL, percent-encoded
+		`jdbc:postgresql://h:5432/db?user=a&password=Pa55%22w%27o%5Crd&ssl=true`, // in a URL, percent-encoded (a fake password: gitleaks:allow)
 		`OPTIONS (user 'a', password 'Pa55"w\'o\\rd')`,                           // Spark SQL OPTIONS
 		`sql: "CREATE VIEW v USING jdbc OPTIONS (password \'Pa55"w\\\'o\\\\rd\')"`,
 	} {
