@@ -27,4 +27,12 @@ def test_hooks_install_from_a_git_worktree(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     hook = clone / ".git" / "hooks" / "pre-commit"
     assert hook.is_file() and "replicalab-hook" in hook.read_text(), proc.stdout + proc.stderr
-    assert str(worktree) in hook.read_text(), "the hook runs the worktree's build of the hook"
+    # The program lives in the git folder every work tree shares, like the hook that runs it: removing the
+    # work tree it was installed from leaves commits working in the clone.
+    assert str(clone / ".git" / "replicalab" / "replicalab-hook") in hook.read_text(), hook.read_text()
+    subprocess.run(["git", "-C", str(clone), "worktree", "remove", "--force", str(worktree)], check=True)
+    (clone / "hooks-check.txt").write_text("a plain file\n")
+    subprocess.run(["git", "-C", str(clone), "add", "hooks-check.txt"], check=True)
+    commit = subprocess.run(["git", "-C", str(clone), "-c", "user.name=t", "-c", "user.email=t@example.com",
+                             "commit", "-q", "-m", "after the work tree is gone"], capture_output=True, text=True)
+    assert commit.returncode == 0 and "is missing" not in commit.stderr, commit.stdout + commit.stderr
