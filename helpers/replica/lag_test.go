@@ -3,7 +3,6 @@ package replica_test
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
 	"strings"
 	"sync"
 	"testing"
@@ -17,62 +16,7 @@ import (
 // lagTolerance is how far the lag measured on the replica may be from the truth.
 const lagTolerance = time.Second
 
-// walTimeline records where the primary's WAL was (pg_current_wal_flush_lsn: what it has written durably,
-// every commit included, and may send) every few milliseconds, on the primary's clock: the truth a replica's
-// lag is measured against ("how long ago the primary was where the replica now is"). A flushed position at
-// a page boundary with less than a page left is the start of a record still being written, which no replica
-// can replay yet (see replica.Lag). The primary's own pg_stat_replication.replay_lag is updated only when the
-// replica reports, so it can be seconds stale in either direction; it is logged, not asserted.
-type walTimeline struct {
-	mu    sync.Mutex
-	at    []time.Time
-	lsn   []int64
-	block int64
-}
-
-// reached reports whether a replica that replayed up to replayed holds everything the primary had flushed
-// at flushed.
-func (w *walTimeline) reached(flushed, replayed int64) bool {
-	return replayed >= flushed || flushed%w.block == 0 && flushed-replayed < w.block
-}
-
-func (w *walTimeline) run(ctx context.Context, t *testing.T, conn *pgx.Conn) {
-	for ctx.Err() == nil {
-		var at time.Time
-		var lsn int64
-		if err := conn.QueryRow(ctx, "SELECT clock_timestamp(), pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::int8").Scan(&at, &lsn); err != nil {
-			if ctx.Err() == nil {
-				t.Errorf("WAL timeline: %v", err)
-			}
-			return
-		}
-		w.mu.Lock()
-		w.at, w.lsn = append(w.at, at), append(w.lsn, lsn)
-		w.mu.Unlock()
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// lag is the truth at time at for a replica that has replayed up to replayed: at minus the last time the
-// primary's WAL ended at or before replayed.
-func (w *walTimeline) lag(at time.Time, replayed int64) (time.Duration, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for i := len(w.at) - 1; i >= 0; i-- {
-		if w.at[i].After(at) {
-			continue
-		}
-		if w.reached(w.lsn[i], replayed) {
-			if i == len(w.at)-1 || !w.at[i+1].After(at) && w.reached(w.lsn[i+1], replayed) {
-				return 0, true
-			}
-			return max(0, at.Sub(w.at[i])), true
-		}
-	}
-	return 0, false
-}
-
-// testLagWorkloads compares the lag measured on the replica with the truth (see walTimeline) while the
+// testLagWorkloads compares the lag measured on the replica with the truth (see pgtest.WALTimeline) while the
 // primary is idle, bulk-loads, vacuums, runs a long transaction and commits: the workloads where the age
 // of the last replayed commit overstates it.
 func testLagWorkloads(t *testing.T, c *pgtest.Cluster) {
@@ -85,14 +29,15 @@ func testLagWorkloads(t *testing.T, c *pgtest.Cluster) {
 	if err := standby.QueryRow(ctx, `SELECT substring(conninfo FROM 'application_name=([^ ]+)') FROM pg_stat_wal_receiver`).Scan(&app); err != nil || app == "" {
 		t.Fatalf("the replica's application_name: %q, %v", app, err)
 	}
-	timeline := &walTimeline{}
-	if err := primary.QueryRow(ctx, "SELECT current_setting('wal_block_size')::int8").Scan(&timeline.block); err != nil {
-		t.Fatal(err)
-	}
+	timeline := &pgtest.WALTimeline{}
 	timelineConn := superuser(t, c.SuperuserURL())
 	tctx, stopTimeline := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Go(func() { timeline.run(tctx, t, timelineConn) })
+	wg.Go(func() {
+		if err := timeline.Record(tctx, timelineConn); err != nil {
+			t.Errorf("WAL timeline: %v", err)
+		}
+	})
 	t.Cleanup(func() { stopTimeline(); wg.Wait() })
 	replayLag := superuser(t, c.SuperuserURL())
 
@@ -134,7 +79,7 @@ func testLagWorkloads(t *testing.T, c *pgtest.Cluster) {
 			if stat != nil {
 				worstStat = max(worstStat, (l.Delay - time.Duration(*stat*float64(time.Second))).Abs())
 			}
-			want, ok := timeline.lag(at, replayed)
+			want, ok := timeline.Lag(at, replayed)
 			if !ok {
 				return
 			}

@@ -304,52 +304,6 @@ func (b *bench) buckets(ctx context.Context) error {
 
 // --- Lag -----------------------------------------------------------------------------------------------
 
-// walTimeline records where the primary's WAL ended (pg_current_wal_flush_lsn) every 2 ms on its clock:
-// the truth a lag is measured against. A replica that replayed up to R at time t is t − (the last time the
-// primary's WAL ended at or before R) behind. A flushed position at a WAL page boundary with less than a
-// page left is the start of a record still being written, which no replica can replay yet.
-type walTimeline struct {
-	mu    sync.Mutex
-	at    []time.Time
-	lsn   []int64
-	block int64
-}
-
-func (w *walTimeline) reached(flushed, replayed int64) bool {
-	return replayed >= flushed || flushed%w.block == 0 && flushed-replayed < w.block
-}
-
-func (w *walTimeline) run(ctx context.Context, conn *pgx.Conn) {
-	for ctx.Err() == nil {
-		var at time.Time
-		var lsn int64
-		if err := conn.QueryRow(ctx, "SELECT clock_timestamp(), pg_wal_lsn_diff(pg_current_wal_flush_lsn(), '0/0')::int8").Scan(&at, &lsn); err != nil {
-			return
-		}
-		w.mu.Lock()
-		w.at, w.lsn = append(w.at, at), append(w.lsn, lsn)
-		w.mu.Unlock()
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-func (w *walTimeline) lag(at time.Time, replayed int64) (time.Duration, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for i := len(w.at) - 1; i >= 0; i-- {
-		if w.at[i].After(at) {
-			continue
-		}
-		if w.reached(w.lsn[i], replayed) {
-			if i == len(w.at)-1 || !w.at[i+1].After(at) && w.reached(w.lsn[i+1], replayed) {
-				return 0, true
-			}
-			return max(0, at.Sub(w.at[i])), true
-		}
-	}
-	return 0, false
-}
-
 type lagPoint struct {
 	shown, replayLag, truth time.Duration
 	truthKnown              bool
@@ -372,13 +326,10 @@ func (b *bench) lag(ctx context.Context) error {
 		return err
 	}
 	defer standby.Close(ctx)
-	tl := &walTimeline{}
-	if err := b.primary.QueryRow(ctx, "SELECT current_setting('wal_block_size')::int8").Scan(&tl.block); err != nil {
-		return err
-	}
+	tl := &pgtest.WALTimeline{}
 	tctx, stopTimeline := context.WithCancel(ctx)
 	var twg sync.WaitGroup
-	twg.Go(func() { tl.run(tctx, timelineConn) })
+	twg.Go(func() { _ = tl.Record(tctx, timelineConn) })
 	defer func() { stopTimeline(); twg.Wait() }()
 
 	fmt.Printf("\n## Lag shown (replica.Pool.Lag, every 250 ms) vs the truth\n\n")
@@ -405,7 +356,7 @@ func (b *bench) lag(ctx context.Context) error {
 	return nil
 }
 
-func (b *bench) lagWorkloads(ctx context.Context, truthConn, standby *pgx.Conn, tl *walTimeline, vacuum string) error {
+func (b *bench) lagWorkloads(ctx context.Context, truthConn, standby *pgx.Conn, tl *pgtest.WALTimeline, vacuum string) error {
 	var rows int64
 	if err := b.primary.QueryRow(ctx, "SELECT count(*) FROM "+vacuum).Scan(&rows); err != nil {
 		return err
@@ -459,7 +410,7 @@ func (b *bench) lagWorkloads(ctx context.Context, truthConn, standby *pgx.Conn, 
 			}
 			time.Sleep(5 * time.Millisecond) // the timeline passes the replica's reading
 			p := lagPoint{shown: l.Delay, how: l.How}
-			p.truth, p.truthKnown = tl.lag(at, replayed)
+			p.truth, p.truthKnown = tl.Lag(at, replayed)
 			if rl != nil {
 				p.replayLag = *rl
 			}
