@@ -32,21 +32,7 @@ func StripComments(s string) string {
 			}
 			i += j
 		case strings.HasPrefix(s[i:], "/*"):
-			depth := 0
-			for i < len(s) {
-				if strings.HasPrefix(s[i:], "/*") {
-					depth++
-					i += 2
-				} else if strings.HasPrefix(s[i:], "*/") {
-					depth--
-					i += 2
-					if depth == 0 {
-						break
-					}
-				} else {
-					i++
-				}
-			}
+			i = blockCommentEnd(s, i)
 			b.WriteByte(' ')
 		default:
 			b.WriteByte(s[i])
@@ -116,21 +102,7 @@ func Split(sql string) []string {
 				i = len(sql)
 			}
 		case strings.HasPrefix(sql[i:], "/*"):
-			depth := 0
-			for i < len(sql) {
-				if strings.HasPrefix(sql[i:], "/*") {
-					depth++
-					i += 2
-				} else if strings.HasPrefix(sql[i:], "*/") {
-					depth--
-					i += 2
-					if depth == 0 {
-						break
-					}
-				} else {
-					i++
-				}
-			}
+			i = blockCommentEnd(sql, i)
 		case c == ';':
 			add(i)
 			start = i + 1
@@ -259,6 +231,28 @@ func skipQuoted(sql string, i int) int {
 			}
 		}
 		return len(sql)
+	}
+	return i
+}
+
+// blockCommentEnd returns the index just past the block comment that starts at s[i:] ("/*"), nested
+// comments included as PostgreSQL nests them, or len(s) when it is not closed.
+func blockCommentEnd(s string, i int) int {
+	depth := 0
+	for i < len(s) {
+		switch {
+		case strings.HasPrefix(s[i:], "/*"):
+			depth++
+			i += 2
+		case strings.HasPrefix(s[i:], "*/"):
+			depth--
+			i += 2
+			if depth == 0 {
+				return i
+			}
+		default:
+			i++
+		}
 	}
 	return i
 }
