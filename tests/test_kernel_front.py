@@ -53,8 +53,8 @@ def kernel():
 
 # --- processes ------------------------------------------------------------------------------------------
 
-def children(pid: int) -> list[int]:
-    out = []
+def proc_stats():
+    """(pid, fields after the command name) of every process in /proc."""
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():
             continue
@@ -62,10 +62,11 @@ def children(pid: int) -> list[int]:
             stat = (p / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append(int(p.name))
-    return out
+        yield int(p.name), stat[stat.rindex(")") + 2:].split()
+
+
+def children(pid: int) -> list[int]:
+    return [p for p, fields in proc_stats() if int(fields[1]) == pid]
 
 
 def session_of(pid: int) -> int:
@@ -74,18 +75,7 @@ def session_of(pid: int) -> int:
 
 
 def session_members(sid: int) -> list[int]:
-    out = []
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            stat = (p / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[3]) == sid:
-            out.append(int(p.name))
-    return out
+    return [p for p, fields in proc_stats() if fields[0] != "Z" and int(fields[3]) == sid]
 
 
 def cmdline(pid: int) -> str:
