@@ -22,6 +22,22 @@ def shell_reply(kc, msg_id, timeout=60):
             return msg
 
 
+def interrupt_once_running(km, settings, marker: str, start_within: float) -> None:
+    """Wait until the query carrying the comment marker runs on the replica, interrupt the kernel, and check
+    on the replica (pg_stat_activity) that the query is gone within 1 s."""
+    sleeping = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                f"AND query LIKE '%{marker}%' AND pid <> pg_backend_pid()")
+    deadline = time.monotonic() + start_within
+    while psql(settings, sleeping) == "0":
+        assert time.monotonic() < deadline, "the query never started"
+        time.sleep(0.1)
+    km.interrupt_kernel()
+    t = time.monotonic()
+    while psql(settings, sleeping) != "0":
+        assert time.monotonic() - t < 1.0, "the query still runs 1 s after the interrupt"
+        time.sleep(0.05)
+
+
 def run(kc, code, timeout=180, **kw):
     """Executes code; returns (reply content, iopub messages of this request)."""
     msgs = []
@@ -246,16 +262,7 @@ def test_interrupt_cancels_a_go_cells_query_on_the_server_even_if_the_program_ig
     km, kc = kernel
     code = SESSION_CELL.replace('var n int', 'signal.Ignore(os.Interrupt)\n_, err = conn.Exec(ctx, "SELECT pg_sleep(60) /* front-interrupt */")\nfmt.Println("returned:", err)\nvar n int')
     msg_id = kc.execute(code)
-    sleeping = "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%front-interrupt%' AND pid <> pg_backend_pid()"
-    deadline = time.monotonic() + 120
-    while psql(settings, sleeping) == "0":
-        assert time.monotonic() < deadline, "the query never started"
-        time.sleep(0.1)
-    km.interrupt_kernel()
-    t = time.monotonic()
-    while psql(settings, sleeping) != "0":
-        assert time.monotonic() - t < 1.0, "the query still runs 1 s after the interrupt"
-        time.sleep(0.05)
+    interrupt_once_running(km, settings, "front-interrupt", start_within=120)
     reply = shell_reply(kc, msg_id, timeout=60)
     assert reply["content"]["status"] == "ok"
 

@@ -13,7 +13,7 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 from conftest import KERNEL, psql
-from test_kernel_front import run, shell_reply, text_of
+from test_kernel_front import interrupt_once_running, run, shell_reply, text_of
 
 
 @pytest.fixture
@@ -296,17 +296,7 @@ def test_interrupt_cancels_a_sql_cells_query_on_the_server(demo_replica, kernel)
     settings = demo_replica["env"]
     km, kc = kernel
     msg_id = kc.execute("%%sql\nSELECT pg_sleep(60) /* sql-interrupt */")
-    sleeping = ("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                "AND query LIKE '%sql-interrupt%' AND pid <> pg_backend_pid()")
-    deadline = time.monotonic() + 60
-    while psql(settings, sleeping) == "0":
-        assert time.monotonic() < deadline, "the query never started"
-        time.sleep(0.1)
-    km.interrupt_kernel()
-    t = time.monotonic()
-    while psql(settings, sleeping) != "0":
-        assert time.monotonic() - t < 1.0, "the query still runs 1 s after the interrupt"
-        time.sleep(0.05)
+    interrupt_once_running(km, settings, "sql-interrupt", start_within=60)
     reply = shell_reply(kc, msg_id, timeout=30)
     assert reply["content"]["status"] == "error" and "interrupted" in reply["content"]["evalue"], reply["content"]
     content, msgs = run(kc, "%%sql\nSELECT 1 AS still_here")
