@@ -415,7 +415,7 @@ func (d *Detail) html(nMCV int) string {
 	var b strings.Builder
 	t := d.Table
 	fmt.Fprintf(&b, `<div class="replicalab-detail" `+provenance.ExploreAttrs("profile")+`><h4>%s <small>(%s)</small></h4>`, esc(t.String()), esc(t.Kind))
-	fmt.Fprintf(&b, `<p>Rows: %s · size %s`, esc(t.EstimateText()), esc(humanBytes(t.Bytes)))
+	fmt.Fprintf(&b, `<p>Rows: %s · size %s`, esc(t.EstimateText()), esc(numfmt.Bytes(t.Bytes)))
 	if t.Comment != "" {
 		fmt.Fprintf(&b, ` · <i>%s</i>`, esc(t.Comment))
 	}
@@ -486,7 +486,7 @@ func (d *Detail) html(nMCV int) string {
 			if !ix.Valid {
 				note = " <b>(invalid)</b>"
 			}
-			fmt.Fprintf(&b, "<li><code>%s</code> %s%s</li>", esc(ix.Definition), esc(humanBytes(ix.Bytes)), note)
+			fmt.Fprintf(&b, "<li><code>%s</code> %s%s</li>", esc(ix.Definition), esc(numfmt.Bytes(ix.Bytes)), note)
 		}
 		b.WriteString("</ul>")
 	}
@@ -517,7 +517,7 @@ func (d *Detail) String() string {
 		}
 		grid = append(grid, []string{c.Name, c.Type, null, keys, nulls, distinct})
 	}
-	return fmt.Sprintf("%s (%s): %s, %s\n%s", t, t.Kind, t.EstimateText(), humanBytes(t.Bytes), textGrid(grid, 4))
+	return fmt.Sprintf("%s (%s): %s, %s\n%s", t, t.Kind, t.EstimateText(), numfmt.Bytes(t.Bytes), textGrid(grid, 4))
 }
 
 func ellipsis(s string, n int) string {

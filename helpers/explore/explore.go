@@ -96,20 +96,3 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 
 // qualified returns schema.table quoted for SQL.
 func qualified(schema, table string) string { return quoteIdent(schema) + "." + quoteIdent(table) }
-
-// humanBytes writes 13680640 as "13 MB".
-func humanBytes(n int64) string {
-	if n < 0 {
-		return "?"
-	}
-	units := []string{"B", "kB", "MB", "GB", "TB", "PB"}
-	f, i := float64(n), 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 || f >= 10 {
-		return fmt.Sprintf("%.0f %s", f, units[i])
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
-}

@@ -198,7 +198,7 @@ func (ov *Overview) HTML() string {
 	// Marked as exploration (reports move it to their appendix); the hints for the analyst are marked
 	// notebook-only (reports leave them out).
 	fmt.Fprintf(&b, `<div class="replicalab-overview" `+provenance.ExploreAttrs("overview")+`><p><b>%s</b>, %s on disk. Row counts are planner estimates `+
-		`(pg_class.reltuples), not counts<span `+provenance.NotebookOnly+`>; use explore.ExactCount for an exact count</span>.`, numfmt.Count(len(ov.Tables), "table", "tables"), humanBytes(total))
+		`(pg_class.reltuples), not counts<span `+provenance.NotebookOnly+`>; use explore.ExactCount for an exact count</span>.`, numfmt.Count(len(ov.Tables), "table", "tables"), numfmt.Bytes(total))
 	if never > 0 {
 		fmt.Fprintf(&b, ` %d never analyzed: their row count is unknown, not zero.`, never)
 	}
@@ -224,7 +224,7 @@ func (ov *Overview) HTML() string {
 		fmt.Fprintf(&b, `<tr><td data-v="%s">%s</td><td data-v="%s">%s</td><td data-v="%s">%s</td>`,
 			esc(t.Schema), esc(t.Schema), esc(t.Name), name, esc(t.Kind), esc(t.Kind))
 		fmt.Fprintf(&b, `<td data-v="%d" style="text-align:right">%s</td><td data-v="%d" style="text-align:right">%s</td>`,
-			t.Estimate, esc(t.EstimateText()), t.Bytes, esc(humanBytes(t.Bytes)))
+			t.Estimate, esc(t.EstimateText()), t.Bytes, esc(numfmt.Bytes(t.Bytes)))
 		fmt.Fprintf(&b, `<td data-v="%s">%s</td><td data-v="%s">%s</td><td data-v="%s">%s</td></tr>`+"\n",
 			ank, esc(an), vak, esc(va), esc(t.Comment), esc(t.Comment))
 	}
@@ -239,7 +239,7 @@ func (ov *Overview) Show() { show(ov.HTML(), ov.String()) }
 func (ov *Overview) String() string {
 	grid := [][]string{{"table", "kind", "rows", "size"}}
 	for _, t := range ov.Tables {
-		grid = append(grid, []string{t.String(), t.Kind, t.EstimateText(), humanBytes(t.Bytes)})
+		grid = append(grid, []string{t.String(), t.Kind, t.EstimateText(), numfmt.Bytes(t.Bytes)})
 	}
 	return numfmt.Count(len(ov.Tables), "table", "tables") + "\n" + textGrid(grid, 2, 3)
 }

@@ -301,7 +301,7 @@ func (s *Status) WriteText(w io.Writer) error {
 	if len(s.Databases) > 0 {
 		fmt.Fprintln(w, "\ndatabases:")
 		for _, d := range s.Databases {
-			fmt.Fprintf(w, "  %-12s %s\n", d.Name, humanBytes(d.Bytes))
+			fmt.Fprintf(w, "  %-12s %s\n", d.Name, numfmt.Bytes(d.Bytes))
 		}
 	}
 	if len(s.Tables) > 0 {
@@ -315,17 +315,4 @@ func (s *Status) WriteText(w io.Writer) error {
 		}
 	}
 	return nil
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
