@@ -15,6 +15,7 @@ import (
 	"github.com/replicalab/replicalab/internal/atomicfile"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/numfmt"
+	"github.com/replicalab/replicalab/internal/provenance"
 	"github.com/replicalab/replicalab/internal/repo"
 )
 
@@ -462,7 +463,7 @@ func Ask(text, forWhom, source string) Question {
 	if !added {
 		msg = fmt.Sprintf("Q%d already in the log: %s", q.ID, q.Text)
 	}
-	display.Show(display.Output{Kind: display.Status, Text: msg, HTML: `<div style="font-family:monospace">` + html.EscapeString(msg) + `</div>`})
+	display.Show(display.Output{Kind: display.Status, Text: msg, HTML: `<div ` + provenance.NotebookOnly + ` style="font-family:monospace">` + html.EscapeString(msg) + `</div>`})
 	return q
 }
 

@@ -2,6 +2,7 @@ package questions
 
 import (
 	"github.com/replicalab/replicalab/internal/display"
+	"github.com/replicalab/replicalab/internal/provenance"
 
 	"bytes"
 	"errors"
@@ -128,6 +129,12 @@ func TestAskingAgainAddsNothing(t *testing.T) {
 		"Q1 already in the log: Why do some users have two accounts?", "Q2 recorded for finance: Are refunds revenue?"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("shown %q, want %q", text, want)
+		}
+	}
+	// What Ask says is for the analyst at the notebook: a report leaves it out (the log is its appendix).
+	for _, o := range rec.Outputs() {
+		if strings.Contains(o.HTML, "Q1") && !strings.Contains(o.HTML, provenance.NotebookOnly) {
+			t.Errorf("Ask's message is not marked notebook-only, so reports would show it: %s", o.HTML)
 		}
 	}
 	if got := All().Open(); len(got) != 2 || !strings.Contains(got.String(), "2 questions, 2 open") {

@@ -16,6 +16,7 @@ import (
 	"github.com/replicalab/replicalab/helpers/replica"
 	"github.com/replicalab/replicalab/internal/display"
 	"github.com/replicalab/replicalab/internal/jupyter"
+	"github.com/replicalab/replicalab/internal/provenance"
 	"github.com/replicalab/replicalab/internal/sqlcell"
 )
 
@@ -268,7 +269,7 @@ func (k *Kernel) runSQL(ctx context.Context, e *execution) *sqlFailure {
 			k.publish(e.msg, "stream", map[string]string{"name": "stderr", "text": "warning: the result was not kept: " + err.Error() + "\n"})
 		} else {
 			display.Send(display.Output{Kind: display.Status, Text: fmt.Sprintf("kept as %s: frame.Named(%q) in a Go cell, {{%s.column}} in a %%%%sql cell", magic.Name, magic.Name, magic.Name),
-				HTML: fmt.Sprintf(`<div style="font-family:monospace;color:var(--jp-ui-font-color2,#666)">kept as <b>%s</b>: <code>frame.Named(%q)</code> in a Go cell, <code>{{%s.column}}</code> in a %%%%sql cell</div>`, magic.Name, magic.Name, magic.Name)})
+				HTML: fmt.Sprintf(`<div `+provenance.NotebookOnly+` style="font-family:monospace;color:var(--jp-ui-font-color2,#666)">kept as <b>%s</b>: <code>frame.Named(%q)</code> in a Go cell, <code>{{%s.column}}</code> in a %%%%sql cell</div>`, magic.Name, magic.Name, magic.Name)})
 		}
 	}
 	res.Show()
