@@ -104,6 +104,10 @@ func Export(ctx context.Context, o ExportOptions, log io.Writer) (*Result, error
 			return nil, err
 		}
 	}
+	if !o.Execute && o.Variant == nil && neverRun(nb) {
+		return nil, fmt.Errorf("report: %s has code cells but no outputs (saved without running, or as committed: the hook strips outputs); "+
+			"expected a notebook run in JupyterLab and saved, or add EXECUTE=1 to run it now; nothing was written", o.Notebook)
+	}
 	questions, qpath, err := readQuestions(o)
 	if err != nil {
 		return nil, err
@@ -380,4 +384,19 @@ func execOutput(ctx context.Context, dir string, name string, args ...string) (s
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	return strings.TrimSpace(string(out)), err
+}
+
+// neverRun reports a notebook with code to run and not one output: its report would be empty.
+func neverRun(nb *Notebook) bool {
+	code := false
+	for _, c := range nb.Cells {
+		if c.Type != "code" || strings.TrimSpace(string(c.Source)) == "" {
+			continue
+		}
+		if len(c.Outputs) > 0 {
+			return false
+		}
+		code = true
+	}
+	return code
 }

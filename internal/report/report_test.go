@@ -273,3 +273,26 @@ func TestPDFWithChromium(t *testing.T) {
 		t.Fatalf("no PDF at %s (%d bytes, %v)", res.PDFPath, len(pdf), err)
 	}
 }
+
+// TestANotebookNeverRunIsRefused: exporting a notebook whose code cells have no outputs (saved without
+// running, or as committed) without EXECUTE would write an empty report over a good one: it is refused
+// with what to do, and the earlier report is left as it was.
+func TestANotebookNeverRunIsRefused(t *testing.T) {
+	repo := repoWithEnv(t)
+	nbPath := writeNotebook(t, repo, md("# Orders"), code("frame.SQL(`SELECT 1`).Show()", nil), code("", nil))
+	o := ExportOptions{Notebook: nbPath, Repo: repo}
+	if err := os.MkdirAll(filepath.Dir(outPath(o)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	const earlier = "<html>the report of yesterday's run</html>"
+	if err := os.WriteFile(outPath(o), []byte(earlier), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Export(context.Background(), o, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "no outputs") || !strings.Contains(err.Error(), "EXECUTE=1") {
+		t.Fatalf("want a refusal naming the missing outputs and EXECUTE=1, got %v", err)
+	}
+	if got, _ := os.ReadFile(outPath(o)); string(got) != earlier {
+		t.Errorf("the earlier report was overwritten: %.80q", got)
+	}
+}
