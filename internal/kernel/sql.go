@@ -522,7 +522,7 @@ func (k *Kernel) tableFailure(ctx context.Context, p *replica.Pool, table string
 		return f
 	}
 	msg := strings.ToLower(err.Error())
-	if strings.Contains(msg, "no such table") || strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist") {
+	if errors.Is(err, explore.ErrNoTable) || strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist") {
 		if hint := k.suggestTables(ctx, p, table); hint != "" {
 			f.traceback = append(f.traceback, "HINT:  "+hint+" (%tables lists the tables)")
 		}
