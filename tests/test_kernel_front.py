@@ -175,6 +175,20 @@ def test_a_failing_cell_aborts_the_cells_queued_behind_it(kernel):
     assert content["status"] == "ok" and "after" in text_of(msgs)
 
 
+def test_a_cell_sent_as_soon_as_the_error_arrives_runs(demo_replica, kernel):
+    """Only cells queued before the failing cell's reply went out are aborted: a cell the client sends the
+    moment the error reply arrives (a fast user, a script, an agent; before the kernel is even idle) runs,
+    for kernel cells and Go cells alike."""
+    _, kc = kernel
+    cells = [("%%sql\nSELECT 1/0 AS boom", "%%sql\nSELECT {i} AS right_after")] * 20 + \
+            [('%%\npanic("stop here")', '%%\nfmt.Println("right after {i}")')] * 3
+    for i, (failing, following) in enumerate(cells):
+        failed = shell_reply(kc, kc.execute(failing), timeout=180)["content"]
+        assert failed["status"] == "error", failed
+        after = shell_reply(kc, kc.execute(following.format(i=i)), timeout=180)["content"]
+        assert after["status"] == "ok", (i, following, after)
+
+
 def test_statements_without_percent_percent_get_a_hint(kernel):
     _, kc = kernel
     content, msgs = run(kc, 'import "strings"\n\nfmt.Println(strings.ToUpper("x"))')

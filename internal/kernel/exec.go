@@ -19,9 +19,18 @@ type executeRequest struct {
 	StopOnError  *bool  `json:"stop_on_error"`
 }
 
+// queued is an execute request waiting its turn, numbered in the order it arrived.
+type queued struct {
+	msg *jupyter.Message
+	seq uint64
+}
+
 // execution is the cell being run.
 type execution struct {
 	msg   *jupyter.Message
+	// seenBeforeReply is the sequence number of the last execute request received before this cell's
+	// reply went out: requests up to it were sent by a client that did not yet know the cell failed.
+	seenBeforeReply uint64
 	code  string
 	count int  // execution count shown in the notebook
 	store bool // counted and kept in history
@@ -43,37 +52,44 @@ func (e *execution) gonbIdle(m *jupyter.Message) {
 	}
 }
 
-// runQueue runs cells one at a time in the order they arrived.
+// runQueue runs cells one at a time in the order they arrived. When a cell fails and its client asked
+// for stop_on_error (JupyterLab's "run all" does), the cells queued behind it are answered "aborted", as
+// IPython does: only those that arrived before the failing cell's reply went out. A cell the user runs
+// after seeing the error runs, however quickly it follows.
 func (k *Kernel) runQueue() {
-	for m := range k.queue {
+	var abortUpTo uint64
+	for q := range k.queue {
+		if q.seq <= abortUpTo {
+			k.abort(q.msg)
+			continue
+		}
 		var req executeRequest
-		_ = m.Content(&req)
-		status := k.execute(m, req)
-		if status == "error" && (req.StopOnError == nil || *req.StopOnError) {
-			k.abortQueued()
+		_ = q.msg.Content(&req)
+		status, e := k.execute(q.msg, req)
+		if status == "error" && (req.StopOnError == nil || *req.StopOnError) && e != nil {
+			abortUpTo = e.seenBeforeReply
 		}
 	}
 }
 
-// abortQueued answers every cell queued behind a failed one with status "aborted", as IPython does when
-// the client asked for stop_on_error (JupyterLab's "run all" does).
-func (k *Kernel) abortQueued() {
-	for {
-		select {
-		case m := <-k.queue:
-			k.publish(m, "status", map[string]string{"execution_state": "busy"})
-			k.reply(k.sock.Shell, m, "execute_reply", map[string]any{"status": "aborted"})
-			k.publish(m, "status", map[string]string{"execution_state": "idle"})
-		default:
-			return
-		}
-	}
+// abort answers a cell queued behind a failed one with status "aborted".
+func (k *Kernel) abort(m *jupyter.Message) {
+	k.publish(m, "status", map[string]string{"execution_state": "busy"})
+	k.reply(k.sock.Shell, m, "execute_reply", map[string]any{"status": "aborted"})
+	k.publish(m, "status", map[string]string{"execution_state": "idle"})
 }
 
-// execute runs one cell and returns the status of its reply ("ok", "error", "aborted").
-func (k *Kernel) execute(m *jupyter.Message, req executeRequest) string {
+// replyExecute sends a cell's execute_reply, noting which requests had arrived before it went out.
+func (k *Kernel) replyExecute(e *execution, send func()) {
+	e.seenBeforeReply = k.received.Load()
+	send()
+}
+
+// execute runs one cell and returns the status of its reply ("ok", "error", "aborted") and the
+// execution (nil if the kernel is stopping and the cell did not run).
+func (k *Kernel) execute(m *jupyter.Message, req executeRequest) (string, *execution) {
 	if k.stopping.Load() {
-		return "aborted"
+		return "aborted", nil
 	}
 	e := &execution{msg: m, code: req.Code, reply: make(chan *jupyter.Message, 1), idle: make(chan *jupyter.Message, 1)}
 	e.store = !req.Silent && (req.StoreHistory == nil || *req.StoreHistory)
@@ -88,9 +104,9 @@ func (k *Kernel) execute(m *jupyter.Message, req executeRequest) string {
 	k.current.Store(e)
 	defer k.current.Store(nil)
 	if kind := classify(req.Code); kind != goCell {
-		return k.executeKernelCell(e, kind)
+		return k.executeKernelCell(e, kind), e
 	}
-	return k.executeGo(e)
+	return k.executeGo(e), e
 }
 
 // executeGo hands a Go cell to GoNB and relays the outcome; GoNB publishes busy, the input, the outputs
@@ -147,9 +163,11 @@ func (k *Kernel) relayExecuteReply(e *execution, r *jupyter.Message) string {
 		}
 	}
 	r.Identities = e.msg.Identities
-	if err := k.sock.Shell.SendFrames(k.sock.Signer.Frames(r)); err != nil {
-		k.log.Printf("relay execute_reply: %v", err)
-	}
+	k.replyExecute(e, func() {
+		if err := k.sock.Shell.SendFrames(k.sock.Signer.Frames(r)); err != nil {
+			k.log.Printf("relay execute_reply: %v", err)
+		}
+	})
 	return status
 }
 
@@ -165,7 +183,7 @@ func (k *Kernel) fail(e *execution, ename, evalue string, traceback []string) st
 	if e.store {
 		reply["execution_count"] = e.count
 	}
-	k.reply(k.sock.Shell, e.msg, "execute_reply", reply)
+	k.replyExecute(e, func() { k.reply(k.sock.Shell, e.msg, "execute_reply", reply) })
 	k.publish(e.msg, "status", map[string]string{"execution_state": "idle"})
 	return "error"
 }

@@ -59,7 +59,8 @@ type Kernel struct {
 	pool       replicaHolder    // the kernel's one pool to the replica: SQL cells, and the session's clients
 	sql        sqlState         // SQL cells: the one running, the catalog for completion
 
-	queue     chan *jupyter.Message // execute requests, in order
+	queue     chan queued   // execute requests, in order
+	received  atomic.Uint64 // execute requests received so far; the sequence number of the last one
 	execMu    sync.Mutex
 	execCount int
 	current   atomic.Pointer[execution] // the execution in progress, if any
@@ -86,7 +87,7 @@ func Serve(ctx context.Context, o Options) error {
 		session: jupyter.NewMsgID(),
 		log:     log.New(o.Log, "[replicalab kernel] ", log.LstdFlags),
 		started: time.Now(),
-		queue:   make(chan *jupyter.Message, 10000),
+		queue:   make(chan queued, 10000),
 		done:    make(chan struct{}),
 	}
 	// The kernel reaches the replica itself; it must never go through a session of its own (or of a
@@ -204,7 +205,7 @@ func (k *Kernel) onShell(m *jupyter.Message, s *jupyter.Socket) {
 	case "kernel_info_request":
 		k.answer(s, m, "kernel_info_reply", k.kernelInfo())
 	case "execute_request":
-		k.queue <- m
+		k.queue <- queued{msg: m, seq: k.received.Add(1)}
 	case "is_complete_request":
 		var c struct {
 			Code string `json:"code"`

@@ -220,7 +220,7 @@ func (k *Kernel) executeKernelCell(e *execution, kind cellKind) string {
 	if e.store {
 		reply["execution_count"] = e.count
 	}
-	k.reply(k.sock.Shell, e.msg, "execute_reply", reply)
+	k.replyExecute(e, func() { k.reply(k.sock.Shell, e.msg, "execute_reply", reply) })
 	k.publish(e.msg, "status", map[string]string{"execution_state": "idle"})
 	return reply["status"].(string)
 }
