@@ -28,14 +28,14 @@ type queued struct {
 // execution is the cell being run.
 type execution struct {
 	msg   *jupyter.Message
-	// seenBeforeReply is the sequence number of the last execute request received before this cell's
-	// reply went out: requests up to it were sent by a client that did not yet know the cell failed.
-	seenBeforeReply uint64
 	code  string
 	count int  // execution count shown in the notebook
 	store bool // counted and kept in history
 	reply chan *jupyter.Message
 	idle  chan *jupyter.Message
+	// seenBeforeReply is the sequence number of the last execute request received before this cell's
+	// reply went out: requests up to it were sent by a client that did not yet know the cell failed.
+	seenBeforeReply uint64
 }
 
 func (e *execution) gonbReply(m *jupyter.Message) {

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -36,6 +37,22 @@ type gonb struct {
 
 	mu     sync.Mutex
 	routes map[string]route // request msg_id -> where its replies go
+
+	asked atomic.Int64 // when the last input request was relayed to the client (UnixNano)
+}
+
+// answerHold is how long after relaying an input request the kernel holds the client's answer. GoNB
+// (v0.11.4, internal/kernel PromptInput) notes where an answer goes only after it has sent the request;
+// an answer arriving in between is dropped and the cell's program waits on its stdin forever. People
+// take longer than this to type; scripts and tests answer within microseconds, and on a busy machine
+// GoNB's goroutine can be paused between the two steps.
+const answerHold = 150 * time.Millisecond
+
+// holdAnswer waits until the answer to the last input request may go to GoNB.
+func (g *gonb) holdAnswer() {
+	if wait := time.Until(time.Unix(0, g.asked.Load()).Add(answerHold)); wait > 0 {
+		time.Sleep(wait)
+	}
 }
 
 // route remembers who asked: a client's identities and socket, or the kernel itself (internal).
@@ -387,6 +404,7 @@ func (g *gonb) onStdin(m *jupyter.Message) {
 		return
 	}
 	m.Identities = r.ids
+	g.asked.Store(time.Now().UnixNano())
 	if err := g.k.sock.Stdin.SendFrames(g.k.sock.Signer.Frames(m)); err != nil {
 		g.k.log.Printf("relay input_request: %v", err)
 	}

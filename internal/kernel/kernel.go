@@ -243,11 +243,16 @@ func (k *Kernel) onControl(m *jupyter.Message, s *jupyter.Socket) {
 	}
 }
 
-// onStdin relays input replies to GoNB, which asked for them on behalf of a cell's program.
+// onStdin relays input replies to GoNB, which asked for them on behalf of a cell's program, once GoNB
+// is surely listening for them (holdAnswer).
 func (k *Kernel) onStdin(m *jupyter.Message, s *jupyter.Socket) {
-	if !k.stopping.Load() {
-		k.gonb.forward(k.gonb.stdinSocket, m, s)
+	if k.stopping.Load() {
+		return
 	}
+	if m.Header.MsgType == "input_reply" {
+		k.gonb.holdAnswer()
+	}
+	k.gonb.forward(k.gonb.stdinSocket, m, s)
 }
 
 func (k *Kernel) kernelInfo() map[string]any {
