@@ -132,7 +132,8 @@ type builder struct {
 
 	mu        sync.Mutex
 	conn      *grpc.ClientConn
-	sessionID string // seen in the requests (see interceptors)
+	sessionID string                  // seen in the requests (see interceptors)
+	streams   map[*trackedStream]bool // operations in flight
 }
 
 var _ channel.Builder = (*builder)(nil)

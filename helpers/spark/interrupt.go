@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/replicalab/replicalab/helpers/replica"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -21,8 +24,34 @@ import (
 // helpers/replica's interrupt handler, then the signal takes its course. Spark stops the tasks, which
 // close their JDBC connections.
 
-// sessionIDs records the Spark Connect session id of every request sent on a connection:
-// spark-connect-go chooses it and keeps it to itself.
+// ErrInterrupted is matched (errors.Is) by the error of a load stopped by Interrupt, InterruptAll or
+// the program's interrupt handler.
+var ErrInterrupted = errors.New("spark: interrupted: the load's Spark operations were stopped")
+
+// A load is a few Spark operations in a row (registering views, the SQL command, the read of the
+// result). An interrupt must stop the one running and keep the next from starting: every load carries a
+// loadMark in its context, an interrupt marks the loads in flight, and the interceptors below refuse a
+// marked load's next call to Spark.
+type loadMark struct{ interrupted atomic.Bool }
+
+type loadMarkKey struct{}
+
+func markOf(ctx context.Context) *loadMark {
+	m, _ := ctx.Value(loadMarkKey{}).(*loadMark)
+	return m
+}
+
+func refused(ctx context.Context) error {
+	if m := markOf(ctx); m != nil && m.interrupted.Load() {
+		return status.Error(codes.Canceled, ErrInterrupted.Error())
+	}
+	return nil
+}
+
+// The interceptors record the Spark Connect session id of the requests (spark-connect-go chooses it and
+// keeps it to itself), refuse the calls of an interrupted load, and keep the streams in flight (each
+// an operation running on the server) until they end, so that an interrupt knows when Spark has
+// stopped them all.
 func (b *builder) interceptors() []grpc.DialOption {
 	note := func(req any) {
 		if m, ok := req.(proto.Message); ok {
@@ -38,27 +67,108 @@ func (b *builder) interceptors() []grpc.DialOption {
 	}
 	return []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			if err := refused(ctx); err != nil {
+				return err
+			}
 			note(req)
 			return invoker(ctx, method, req, reply, cc, opts...)
 		}),
 		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+			if err := refused(ctx); err != nil {
+				return nil, err
+			}
 			s, err := streamer(ctx, desc, cc, method, opts...)
 			if err != nil {
 				return s, err
 			}
-			return &notingStream{ClientStream: s, note: note}, nil
+			t := &trackedStream{ClientStream: s, note: note, b: b, done: make(chan struct{})}
+			b.mu.Lock()
+			if b.streams == nil {
+				b.streams = map[*trackedStream]bool{}
+			}
+			b.streams[t] = true
+			b.mu.Unlock()
+			context.AfterFunc(ctx, t.end)
+			return t, nil
 		}),
 	}
 }
 
-type notingStream struct {
+// trackedStream is a call to Spark that streams its answer (an operation): in flight until it ends.
+type trackedStream struct {
 	grpc.ClientStream
 	note func(any)
+	b    *builder
+	once sync.Once
+	done chan struct{}
 }
 
-func (s *notingStream) SendMsg(m any) error {
+func (s *trackedStream) SendMsg(m any) error {
 	s.note(m)
 	return s.ClientStream.SendMsg(m)
+}
+
+func (s *trackedStream) RecvMsg(m any) error {
+	err := s.ClientStream.RecvMsg(m)
+	if err != nil {
+		s.end()
+	}
+	return err
+}
+
+func (s *trackedStream) end() {
+	s.once.Do(func() {
+		s.b.mu.Lock()
+		delete(s.b.streams, s)
+		s.b.mu.Unlock()
+		close(s.done)
+	})
+}
+
+// stop interrupts the session's operations until every one in flight when it was called has ended:
+// an operation sent just before the interrupt may not be registered on the server yet, and is then
+// interrupted by the next round. It gives up when ctx ends.
+func (b *builder) stop(ctx context.Context) error {
+	b.mu.Lock()
+	var pending []*trackedStream
+	for t := range b.streams {
+		pending = append(pending, t)
+	}
+	b.mu.Unlock()
+	for {
+		err := b.interruptAll(ctx)
+		round := time.NewTimer(250 * time.Millisecond)
+		ended := true
+		for _, t := range pending {
+			select {
+			case <-t.done:
+				continue
+			case <-round.C:
+			case <-ctx.Done():
+			}
+			ended = false
+			break
+		}
+		round.Stop()
+		if ended {
+			return err
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("spark: %d operation(s) still running when the interrupt gave up: %w", countRunning(pending), ctx.Err())
+		}
+	}
+}
+
+func countRunning(ts []*trackedStream) int {
+	n := 0
+	for _, t := range ts {
+		select {
+		case <-t.done:
+		default:
+			n++
+		}
+	}
+	return n
 }
 
 // interruptAll asks Spark to interrupt every running operation of the session.
@@ -92,64 +202,91 @@ func (b *builder) interruptAll(ctx context.Context) error {
 	return conn.Invoke(ctx, "/spark.connect.SparkConnectService/Interrupt", req.Interface(), resp)
 }
 
-// The sessions connected to Spark, for InterruptAll; each also registers with helpers/replica's
-// interrupt handler (one handler for the program), which calls it on SIGINT or SIGTERM alongside the
-// replicas' cancel requests, then lets the signal take its course.
-var connected struct {
+// The sessions with loads in flight or a connection to Spark, for InterruptAll; each registers with
+// helpers/replica's interrupt handler (one handler for the program) while it has loads in flight, and
+// the handler calls it on SIGINT or SIGTERM alongside the replicas' cancel requests, then lets the
+// signal take its course.
+var watched struct {
 	mu       sync.Mutex
-	builders map[*builder]func() // the builder → removes its interrupt hook
+	sessions map[*Session]func() // the session → removes its interrupt hook
 }
 
-func watchInterrupts(b *builder) {
-	connected.mu.Lock()
-	defer connected.mu.Unlock()
-	if connected.builders == nil {
-		connected.builders = map[*builder]func(){}
+func watchInterrupts(s *Session) {
+	watched.mu.Lock()
+	defer watched.mu.Unlock()
+	if watched.sessions == nil {
+		watched.sessions = map[*Session]func(){}
 	}
-	if _, ok := connected.builders[b]; !ok {
-		connected.builders[b] = replica.OnInterrupt(func(ctx context.Context) { _ = b.interruptAll(ctx) })
+	if _, ok := watched.sessions[s]; !ok {
+		watched.sessions[s] = replica.OnInterrupt(func(ctx context.Context) { _ = s.stop(ctx) })
 	}
 }
 
-func unwatchInterrupts(b *builder) {
-	connected.mu.Lock()
-	defer connected.mu.Unlock()
-	if remove, ok := connected.builders[b]; ok {
+func unwatchInterrupts(s *Session) {
+	watched.mu.Lock()
+	defer watched.mu.Unlock()
+	if remove, ok := watched.sessions[s]; ok {
 		remove()
-		delete(connected.builders, b)
+		delete(watched.sessions, s)
 	}
 }
 
-// InterruptAll interrupts the Spark operations of every connected session and cancels the replica
-// queries in flight, waiting at most 2 s. The interrupt handler calls it; programs that handle signals
-// themselves can too.
+// startLoad marks a load's context (see loadMark) and registers the load with the session.
+func (s *Session) startLoad(ctx context.Context) (context.Context, *loadMark, func()) {
+	m := &loadMark{}
+	s.imu.Lock()
+	if s.loads == nil {
+		s.loads = map[*loadMark]bool{}
+	}
+	s.loads[m] = true
+	s.imu.Unlock()
+	return context.WithValue(ctx, loadMarkKey{}, m), m, func() {
+		s.imu.Lock()
+		delete(s.loads, m)
+		s.imu.Unlock()
+	}
+}
+
+// stop marks the session's loads in flight as interrupted and stops their Spark operations.
+func (s *Session) stop(ctx context.Context) error {
+	s.imu.Lock()
+	for m := range s.loads {
+		m.interrupted.Store(true)
+	}
+	b := s.live
+	s.imu.Unlock()
+	if b == nil {
+		return nil
+	}
+	return b.stop(ctx)
+}
+
+// InterruptAll interrupts the loads in flight of every session (their Spark operations stop, and they
+// start no other) and cancels the replica queries in flight, waiting at most 2 s. The interrupt handler
+// calls it; programs that handle signals themselves can too.
 func InterruptAll() {
-	connected.mu.Lock()
-	var bs []*builder
-	for b := range connected.builders {
-		bs = append(bs, b)
+	watched.mu.Lock()
+	var ss []*Session
+	for s := range watched.sessions {
+		ss = append(ss, s)
 	}
-	connected.mu.Unlock()
-	interruptBuilders(bs)
+	watched.mu.Unlock()
+	interruptSessions(ss, 2*time.Second)
 }
 
-// Interrupt asks Spark to stop every running operation of this session (other goroutines' loads then
-// fail), waiting at most 2 s.
+// Interrupt stops the loads in flight on this session, whichever goroutine runs them: their Spark
+// operations stop, they start no other, and they return an error matching ErrInterrupted. It returns
+// once Spark has stopped them, or after 10 s.
 func (s *Session) Interrupt() {
-	s.mu.Lock()
-	b := s.conn
-	s.mu.Unlock()
-	if b != nil {
-		interruptBuilders([]*builder{b})
-	}
+	interruptSessions([]*Session{s}, 10*time.Second)
 }
 
-func interruptBuilders(bs []*builder) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+func interruptSessions(ss []*Session, limit time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, b := range bs {
-		wg.Go(func() { _ = b.interruptAll(ctx) })
+	for _, s := range ss {
+		wg.Go(func() { _ = s.stop(ctx) })
 	}
 	wg.Go(replica.CancelAll)
 	wg.Wait()

@@ -2,6 +2,7 @@ package spark
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,38 +37,62 @@ func waitFor(d time.Duration, f func() bool) bool {
 // partition takes minutes, while Spark's schema probe (WHERE 1=0) reads no row and returns at once.
 const sleepyView = "SELECT e.id FROM events e WHERE CASE WHEN e.id % 100 = 0 THEN pg_sleep(0.5) IS NOT NULL ELSE true END"
 
+// partitionReads counts the replica's queries of app reading the sleepy view's partitions (Spark's
+// schema probe, WHERE 1=0, excluded).
+func partitionReads(t *testing.T, conn *pgx.Conn, app string) int64 {
+	t.Helper()
+	return count(t, conn, fmt.Sprintf("SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s' AND query LIKE '%%pg_sleep%%' AND query NOT LIKE '%%1=0%%' AND state = 'active'", app))
+}
+
+// An interrupt stops a load whenever it lands: while the view registers (Spark probes its schema on the
+// replica), or while the partitions read. The load returns ErrInterrupted at once, its queries leave the
+// replica, and the session serves the next load.
 func TestInterruptStopsSparkAndTheReplicaQueries(t *testing.T) {
 	t.Parallel() // reads only what it creates or names; the counting tests run alone, first
 	c, ports := cluster(t)
 	ctx := ctxT(t)
-	settings := env(t, c, ports[0])
-	s, _ := open(t, settings)
-	if err := s.QueryView("sleepy", sleepyView, Key("id"), BoundsOf("events"), Partitions(2)); err != nil {
-		t.Fatal(err)
-	}
-	conn := super(t, c, ports[0])
-	app := settings["REPLICALAB_APP_NAME"]
-	done := make(chan error, 1)
-	go func() {
-		_, err := s.Load(ctx, "SELECT count(*) FROM sleepy", NoCache())
-		done <- err
-	}()
-	if !waitFor(2*time.Minute, func() bool { return sleepers(t, conn, app) > 0 }) {
-		t.Fatal("the partitions' queries never started on the replica")
-	}
-	start := time.Now()
-	s.Interrupt()
-	select {
-	case err := <-done:
-		if err == nil {
-			t.Error("an interrupted load returned no error")
-		}
-		t.Logf("interrupted after %.1f s: %v", time.Since(start).Seconds(), err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("the load still runs 30 s after the interrupt")
-	}
-	if !waitFor(20*time.Second, func() bool { return sleepers(t, conn, app) == 0 }) {
-		t.Errorf("the replica still runs %d of the read's queries 20 s after the interrupt", sleepers(t, conn, app))
+	for _, when := range []struct {
+		name    string
+		started func(*testing.T, *pgx.Conn, string) int64
+	}{{"as soon as the load shows on the replica", sleepers}, {"while the partitions read", partitionReads}} {
+		t.Run(when.name, func(t *testing.T) {
+			settings := env(t, c, ports[0])
+			s, _ := open(t, settings)
+			if err := s.QueryView("sleepy", sleepyView, Key("id"), BoundsOf("events"), Partitions(2)); err != nil {
+				t.Fatal(err)
+			}
+			conn := super(t, c, ports[0])
+			app := settings["REPLICALAB_APP_NAME"]
+			done := make(chan error, 1)
+			go func() {
+				_, err := s.Load(ctx, "SELECT count(*) FROM sleepy", NoCache())
+				done <- err
+			}()
+			if !waitFor(2*time.Minute, func() bool { return when.started(t, conn, app) > 0 }) {
+				t.Fatal("the load's queries never started on the replica")
+			}
+			start := time.Now()
+			s.Interrupt()
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrInterrupted) {
+					t.Errorf("an interrupted load should return ErrInterrupted, found %v", err)
+				}
+				t.Logf("interrupted after %.1f s: %v", time.Since(start).Seconds(), err)
+			case <-time.After(30 * time.Second):
+				t.Fatal("the load still runs 30 s after the interrupt")
+			}
+			if !waitFor(20*time.Second, func() bool { return sleepers(t, conn, app) == 0 }) {
+				t.Errorf("the replica still runs %d of the read's queries 20 s after the interrupt", sleepers(t, conn, app))
+			}
+			res, err := s.Load(ctx, "SELECT 41 + 1 AS answer", NoCache())
+			if err != nil {
+				t.Fatalf("the load after an interrupt: %v", err)
+			}
+			if got := res.DataFrame.Col("answer").Records(); len(got) != 1 || got[0] != "42" {
+				t.Errorf("the load after an interrupt: expected answer 42, found %v", got)
+			}
+		})
 	}
 }
 

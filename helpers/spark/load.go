@@ -239,7 +239,14 @@ func (s *Session) load(ctx context.Context, query, key string, build func(contex
 	if o.quiet || s.quiet {
 		fopts = append(fopts, frame.Quiet())
 	}
-	compute := func(ctx context.Context, limit int) (*frame.Computed, error) {
+	compute := func(ctx context.Context, limit int) (c *frame.Computed, err error) {
+		ctx, mark, done := s.startLoad(ctx)
+		defer done()
+		defer func() {
+			if err != nil && mark.interrupted.Load() && !errors.Is(err, ErrInterrupted) {
+				err = fmt.Errorf("%w (%s)", ErrInterrupted, shortQuery(query))
+			}
+		}()
 		if _, err := s.prepare(ctx, o.refresh); err != nil {
 			return nil, err
 		}
@@ -260,7 +267,7 @@ func (s *Session) load(ctx context.Context, query, key string, build func(contex
 		if err != nil {
 			return nil, err
 		}
-		c := &frame.Computed{Rows: n, Truncated: limit > 0 && int64(n) < (*tbl).NumRows(), Columns: cols}
+		c = &frame.Computed{Rows: n, Truncated: limit > 0 && int64(n) < (*tbl).NumRows(), Columns: cols}
 		s.provenance(c, start)
 		return c, nil
 	}

@@ -38,6 +38,10 @@ type Session struct {
 	replicas []Replica
 	password string
 	closed   bool
+
+	imu   sync.Mutex // guards what an interrupt needs, never held across I/O (mu is, while views register)
+	live  *builder   // the connection to Spark, once made
+	loads map[*loadMark]bool
 }
 
 // Open prepares a session from the settings (environment, then .env, then defaults): the replicas from
@@ -130,8 +134,8 @@ func (s *Session) Close() {
 		s.pool.Close()
 		s.pool = nil
 	}
+	unwatchInterrupts(s)
 	if s.conn != nil {
-		unwatchInterrupts(s.conn)
 		if s.conn.conn != nil {
 			_ = s.conn.conn.Close()
 		}
@@ -183,7 +187,10 @@ func (s *Session) sparkLocked(ctx context.Context) (sql.SparkSession, error) {
 		}
 	}
 	s.spark, s.conn = sess, b
-	watchInterrupts(b)
+	s.imu.Lock()
+	s.live = b
+	s.imu.Unlock()
+	watchInterrupts(s)
 	return sess, nil
 }
 
