@@ -135,6 +135,9 @@ func (s *Session) Close() {
 		s.pool = nil
 	}
 	unwatchInterrupts(s)
+	s.imu.Lock()
+	s.live = nil
+	s.imu.Unlock()
 	if s.conn != nil {
 		if s.conn.conn != nil {
 			_ = s.conn.conn.Close()
