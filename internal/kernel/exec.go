@@ -55,7 +55,8 @@ func (e *execution) gonbIdle(m *jupyter.Message) {
 // runQueue runs cells one at a time in the order they arrived. When a cell fails and its client asked
 // for stop_on_error (JupyterLab's "run all" does), the cells queued behind it are answered "aborted", as
 // IPython does: only those that arrived before the failing cell's reply went out. A cell the user runs
-// after seeing the error runs, however quickly it follows.
+// after seeing the error runs, however quickly it follows. (A request the client sent before the error
+// but that the kernel had not yet read from its socket runs too, as with IPython.)
 func (k *Kernel) runQueue() {
 	var abortUpTo uint64
 	for q := range k.queue {

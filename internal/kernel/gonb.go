@@ -43,12 +43,13 @@ type gonb struct {
 
 // answerHold is how long after relaying an input request the kernel holds the client's answer. GoNB
 // (v0.11.4, internal/kernel PromptInput) notes where an answer goes only after it has sent the request;
-// an answer arriving in between is dropped and the cell's program waits on its stdin forever. People
-// take longer than this to type; scripts and tests answer within microseconds, and on a busy machine
-// GoNB's goroutine can be paused between the two steps.
-const answerHold = 150 * time.Millisecond
+// an answer arriving in between is dropped and the cell's program waits on its stdin forever. There is
+// no signal that GoNB is ready, so this is a margin, not a guarantee: GoNB's two steps are microseconds
+// apart unless its goroutine is paused (a busy machine), and people take seconds to type, so only
+// programs that answer at once ever wait for it.
+const answerHold = 500 * time.Millisecond
 
-// holdAnswer waits until the answer to the last input request may go to GoNB.
+// holdAnswer waits until the answer to the last input request may go to GoNB (see answerHold).
 func (g *gonb) holdAnswer() {
 	if wait := time.Until(time.Unix(0, g.asked.Load()).Add(answerHold)); wait > 0 {
 		time.Sleep(wait)

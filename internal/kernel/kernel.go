@@ -243,8 +243,8 @@ func (k *Kernel) onControl(m *jupyter.Message, s *jupyter.Socket) {
 	}
 }
 
-// onStdin relays input replies to GoNB, which asked for them on behalf of a cell's program, once GoNB
-// is surely listening for them (holdAnswer).
+// onStdin relays input replies to GoNB, which asked for them on behalf of a cell's program, held until
+// GoNB has had time to listen for them (holdAnswer).
 func (k *Kernel) onStdin(m *jupyter.Message, s *jupyter.Socket) {
 	if k.stopping.Load() {
 		return
