@@ -49,62 +49,92 @@ func refused(ctx context.Context) error {
 }
 
 // The interceptors record the Spark Connect session id of the requests (spark-connect-go chooses it and
-// keeps it to itself), refuse the calls of an interrupted load, and keep the streams in flight (each
-// an operation running on the server) until they end, so that an interrupt knows when Spark has
-// stopped them all.
+// keeps it to itself), refuse the calls of an interrupted load, and keep the streams in flight (each an
+// operation running on the server) until they end, so that an interrupt knows when Spark has stopped
+// the ones it must.
 func (b *builder) interceptors() []grpc.DialOption {
 	note := func(req any) {
-		if m, ok := req.(proto.Message); ok {
-			f := m.ProtoReflect().Descriptor().Fields().ByName("session_id")
-			if f != nil && f.Kind() == protoreflect.StringKind {
-				if id := m.ProtoReflect().Get(f).String(); id != "" {
-					b.mu.Lock()
-					b.sessionID = id
-					b.mu.Unlock()
-				}
-			}
+		if id := stringField(req, "session_id"); id != "" {
+			b.mu.Lock()
+			b.sessionID = id
+			b.mu.Unlock()
 		}
 	}
 	return []grpc.DialOption{
-		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-			if err := refused(ctx); err != nil {
-				return err
-			}
-			note(req)
-			return invoker(ctx, method, req, reply, cc, opts...)
-		}),
-		grpc.WithChainStreamInterceptor(func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
-			if err := refused(ctx); err != nil {
-				return nil, err
-			}
-			s, err := streamer(ctx, desc, cc, method, opts...)
-			if err != nil {
-				return s, err
-			}
-			t := &trackedStream{ClientStream: s, note: note, b: b, done: make(chan struct{})}
-			b.mu.Lock()
-			if b.streams == nil {
-				b.streams = map[*trackedStream]bool{}
-			}
-			b.streams[t] = true
-			b.mu.Unlock()
-			context.AfterFunc(ctx, t.end)
-			return t, nil
-		}),
+		grpc.WithChainUnaryInterceptor(checkUnary(note)),
+		grpc.WithChainStreamInterceptor(b.trackStream(note)),
 	}
+}
+
+// checkUnary is the interceptor of calls answered at once (configuration, analysis, interrupts).
+func checkUnary(note func(any)) grpc.UnaryClientInterceptor {
+	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if err := refused(ctx); err != nil {
+			return err
+		}
+		note(req)
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+}
+
+// trackStream is the stream interceptor. The stream is kept before the load's mark is checked: an
+// interrupt either marked the load before the check (the call is refused) or finds the stream among
+// those it waits for.
+func (b *builder) trackStream(note func(any)) grpc.StreamClientInterceptor {
+	return func(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+		sctx, cancel := context.WithCancelCause(ctx)
+		t := &trackedStream{note: note, b: b, mark: markOf(ctx), cancel: cancel, done: make(chan struct{})}
+		b.mu.Lock()
+		if b.streams == nil {
+			b.streams = map[*trackedStream]bool{}
+		}
+		b.streams[t] = true
+		b.mu.Unlock()
+		if err := refused(ctx); err != nil {
+			t.end()
+			return nil, err
+		}
+		s, err := streamer(sctx, desc, cc, method, opts...)
+		if err != nil {
+			t.end()
+			return nil, err
+		}
+		t.ClientStream = s
+		context.AfterFunc(sctx, t.end)
+		return t, nil
+	}
+}
+
+// stringField is the string field name of a protocol message, "" if it has none.
+func stringField(msg any, name protoreflect.Name) string {
+	m, ok := msg.(proto.Message)
+	if !ok {
+		return ""
+	}
+	f := m.ProtoReflect().Descriptor().Fields().ByName(name)
+	if f == nil || f.Kind() != protoreflect.StringKind {
+		return ""
+	}
+	return m.ProtoReflect().Get(f).String()
 }
 
 // trackedStream is a call to Spark that streams its answer (an operation): in flight until it ends.
 type trackedStream struct {
 	grpc.ClientStream
-	note func(any)
-	b    *builder
-	once sync.Once
-	done chan struct{}
+	note   func(any)
+	b      *builder
+	mark   *loadMark // the load it belongs to; nil when no load made it
+	opID   atomic.Pointer[string]
+	cancel context.CancelCauseFunc
+	once   sync.Once
+	done   chan struct{}
 }
 
 func (s *trackedStream) SendMsg(m any) error {
 	s.note(m)
+	if id := stringField(m, "operation_id"); id != "" {
+		s.opID.Store(&id)
+	}
 	return s.ClientStream.SendMsg(m)
 }
 
@@ -116,63 +146,75 @@ func (s *trackedStream) RecvMsg(m any) error {
 	return err
 }
 
+// end forgets the stream and releases its context.
 func (s *trackedStream) end() {
 	s.once.Do(func() {
 		s.b.mu.Lock()
 		delete(s.b.streams, s)
 		s.b.mu.Unlock()
 		close(s.done)
+		s.cancel(nil)
 	})
 }
 
-// stop interrupts the session's operations until every one in flight when it was called has ended:
-// an operation sent just before the interrupt may not be registered on the server yet, and is then
-// interrupted by the next round. It gives up when ctx ends.
-func (b *builder) stop(ctx context.Context) error {
+// interruptedStreams are the streams in flight of interrupted loads.
+func (b *builder) interruptedStreams() []*trackedStream {
 	b.mu.Lock()
-	var pending []*trackedStream
+	defer b.mu.Unlock()
+	var ts []*trackedStream
 	for t := range b.streams {
-		pending = append(pending, t)
+		if t.mark != nil && t.mark.interrupted.Load() {
+			ts = append(ts, t)
+		}
 	}
-	b.mu.Unlock()
+	return ts
+}
+
+// stop asks Spark to interrupt every operation of the session, then, every 250 ms, each operation of an
+// interrupted load still in flight (one sent just before the interrupt may not have been registered on
+// the server yet), until none is left. When ctx ends first, it cancels those calls on this side, so
+// that their loads return, and says how many Spark may still be running.
+func (b *builder) stop(ctx context.Context) error {
+	err := b.interrupt(ctx, "")
 	for {
-		err := b.interruptAll(ctx)
+		pending := b.interruptedStreams()
+		if len(pending) == 0 {
+			return err
+		}
 		round := time.NewTimer(250 * time.Millisecond)
-		ended := true
+	wait:
 		for _, t := range pending {
 			select {
 			case <-t.done:
-				continue
 			case <-round.C:
+				break wait
 			case <-ctx.Done():
+				break wait
 			}
-			ended = false
-			break
 		}
 		round.Stop()
-		if ended {
-			return err
-		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("spark: %d operation(s) still running when the interrupt gave up: %w", countRunning(pending), ctx.Err())
+			left := b.interruptedStreams()
+			for _, t := range left {
+				t.cancel(ErrInterrupted)
+			}
+			if len(left) == 0 {
+				return err
+			}
+			return fmt.Errorf("spark: %d operation(s) still running when the interrupt gave up (cancelled here; Spark may finish them): %w", len(left), ctx.Err())
+		}
+		err = nil
+		for _, t := range b.interruptedStreams() {
+			if id := t.opID.Load(); id != nil {
+				err = errors.Join(err, b.interrupt(ctx, *id))
+			}
 		}
 	}
 }
 
-func countRunning(ts []*trackedStream) int {
-	n := 0
-	for _, t := range ts {
-		select {
-		case <-t.done:
-		default:
-			n++
-		}
-	}
-	return n
-}
-
-// interruptAll asks Spark to interrupt every running operation of the session.
-func (b *builder) interruptAll(ctx context.Context) error {
+// interrupt asks Spark to interrupt the operation opID of the session, or every operation of it when
+// opID is "".
+func (b *builder) interrupt(ctx context.Context, opID string) error {
 	b.mu.Lock()
 	id, conn := b.sessionID, b.conn
 	b.mu.Unlock()
@@ -193,19 +235,24 @@ func (b *builder) interruptAll(ctx context.Context) error {
 	uc := req.NewField(fields.ByName("user_context")).Message()
 	uc.Set(uc.Descriptor().Fields().ByName("user_id"), protoreflect.ValueOfString(b.User()))
 	req.Set(fields.ByName("user_context"), protoreflect.ValueOfMessage(uc))
-	all := fields.ByName("interrupt_type").Enum().Values().ByName("INTERRUPT_TYPE_ALL")
-	if all == nil {
-		return errors.New("spark: the Spark Connect protocol has no INTERRUPT_TYPE_ALL")
+	kind := protoreflect.Name("INTERRUPT_TYPE_ALL")
+	if opID != "" {
+		kind = "INTERRUPT_TYPE_OPERATION_ID"
+		req.Set(fields.ByName("operation_id"), protoreflect.ValueOfString(opID))
 	}
-	req.Set(fields.ByName("interrupt_type"), protoreflect.ValueOfEnum(all.Number()))
+	v := fields.ByName("interrupt_type").Enum().Values().ByName(kind)
+	if v == nil {
+		return fmt.Errorf("spark: the Spark Connect protocol has no %s", kind)
+	}
+	req.Set(fields.ByName("interrupt_type"), protoreflect.ValueOfEnum(v.Number()))
 	resp := respType.New().Interface()
 	return conn.Invoke(ctx, "/spark.connect.SparkConnectService/Interrupt", req.Interface(), resp)
 }
 
-// The sessions with loads in flight or a connection to Spark, for InterruptAll; each registers with
-// helpers/replica's interrupt handler (one handler for the program) while it has loads in flight, and
-// the handler calls it on SIGINT or SIGTERM alongside the replicas' cancel requests, then lets the
-// signal take its course.
+// The sessions connected to Spark, for InterruptAll: each registers with helpers/replica's interrupt
+// handler (one handler for the program) once connected, until Close, and the handler calls it on SIGINT
+// or SIGTERM alongside the replicas' cancel requests, then lets the signal take its course. (Before a
+// session connects, its loads have sent nothing to Spark.)
 var watched struct {
 	mu       sync.Mutex
 	sessions map[*Session]func() // the session → removes its interrupt hook
@@ -231,16 +278,19 @@ func unwatchInterrupts(s *Session) {
 	}
 }
 
-// startLoad marks a load's context (see loadMark) and registers the load with the session.
-func (s *Session) startLoad(ctx context.Context) (context.Context, *loadMark, func()) {
-	m := &loadMark{}
+// startLoad marks a load's context (see loadMark) and registers the load with the session; the load
+// calls done when it returns, which also ends whatever calls it left unread.
+func (s *Session) startLoad(ctx context.Context) (lctx context.Context, m *loadMark, done func()) {
+	m = &loadMark{}
 	s.imu.Lock()
 	if s.loads == nil {
 		s.loads = map[*loadMark]bool{}
 	}
 	s.loads[m] = true
 	s.imu.Unlock()
-	return context.WithValue(ctx, loadMarkKey{}, m), m, func() {
+	lctx, cancel := context.WithCancel(context.WithValue(ctx, loadMarkKey{}, m))
+	return lctx, m, func() {
+		cancel()
 		s.imu.Lock()
 		delete(s.loads, m)
 		s.imu.Unlock()

@@ -244,7 +244,7 @@ func (s *Session) load(ctx context.Context, query, key string, build func(contex
 		defer done()
 		defer func() {
 			if err != nil && mark.interrupted.Load() && !errors.Is(err, ErrInterrupted) {
-				err = fmt.Errorf("%w (%s)", ErrInterrupted, shortQuery(query))
+				err = fmt.Errorf("%w (%s): %w", ErrInterrupted, shortQuery(query), err)
 			}
 		}()
 		if _, err := s.prepare(ctx, o.refresh); err != nil {
