@@ -56,6 +56,19 @@ func openStream(t *testing.T, b *builder, ctx context.Context) (grpc.ClientStrea
 	return cs, held, err
 }
 
+// loadInFlight is a session with one load whose call to Spark is in flight (held until released).
+func loadInFlight(t *testing.T) (*Session, *builder, *heldStream) {
+	t.Helper()
+	s, b := newUnitSession()
+	lctx, _, done := s.startLoad(context.Background())
+	t.Cleanup(done)
+	_, held, err := openStream(t, b, lctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, b, held
+}
+
 func newUnitSession() (*Session, *builder) {
 	b := &builder{r: &remote{}}
 	s := &Session{}
@@ -99,13 +112,7 @@ func TestAnInterruptedLoadStartsNoOtherCallToSpark(t *testing.T) {
 }
 
 func TestAnInterruptWaitsUntilTheInterruptedLoadsCallsEnd(t *testing.T) {
-	s, b := newUnitSession()
-	lctx, _, done := s.startLoad(context.Background())
-	defer done()
-	_, held, err := openStream(t, b, lctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, b, held := loadInFlight(t)
 	// Another load's call, never interrupted, is not waited for.
 	other, _, doneOther := s.startLoad(context.Background())
 	_, otherHeld, err := openStream(t, b, other)
@@ -140,16 +147,10 @@ func TestAnInterruptWaitsUntilTheInterruptedLoadsCallsEnd(t *testing.T) {
 }
 
 func TestAnInterruptThatRunsOutOfTimeCancelsTheCallsItWaitedFor(t *testing.T) {
-	s, b := newUnitSession()
-	lctx, _, done := s.startLoad(context.Background())
-	defer done()
-	_, held, err := openStream(t, b, lctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, _, held := loadInFlight(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 600*time.Millisecond)
 	defer cancel()
-	err = s.stop(ctx)
+	err := s.stop(ctx)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1 operation(s) still running") {
 		t.Errorf("expected the interrupt to say 1 operation still ran when it gave up, found %v", err)
 	}
