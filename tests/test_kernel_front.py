@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from jupyter_client.manager import KernelManager, start_new_kernel
+from jupyter_client.manager import start_new_kernel
 
 from conftest import KERNEL, REPO, psql
 
@@ -314,11 +314,7 @@ def test_no_message_ever_carries_the_password(demo_replica):
 
 def test_shutdown_leaves_no_process_and_no_backend(demo_replica):
     settings = demo_replica["env"]
-    km = KernelManager(kernel_name=KERNEL)
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
+    km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120)
     kernel_pid = km.provisioner.process.pid
     gonb = gonb_of(kernel_pid)
     gonb_session = session_of(gonb)
@@ -343,11 +339,7 @@ def test_shutdown_leaves_no_process_and_no_backend(demo_replica):
 
 def test_restart_and_a_killed_kernel_leave_nothing_behind(demo_replica):
     settings = demo_replica["env"]
-    km = KernelManager(kernel_name=KERNEL)
-    km.start_kernel()
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
+    km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120)
     first = km.provisioner.process.pid
     first_gonb = session_members(session_of(gonb_of(first)))
     run(kc, SESSION_CELL)

@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import KernelManager, start_new_kernel
 
 from conftest import KERNEL, psql
 from test_kernel_front import interrupt_once_running, run, shell_reply, text_of
@@ -20,11 +20,7 @@ from test_kernel_front import interrupt_once_running, run, shell_reply, text_of
 def kernel(demo_replica, tmp_path, monkeypatch):
     """A kernel with a cache of its own (so that "cached" means cached by this test)."""
     monkeypatch.setenv("REPLICALAB_CACHE_DIR", str(tmp_path / "cache"))
-    km = KernelManager(kernel_name=KERNEL)
-    km.start_kernel(cwd=str(tmp_path))
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=120)
+    km, kc = start_new_kernel(kernel_name=KERNEL, startup_timeout=120, cwd=str(tmp_path))
     yield km, kc
     kc.stop_channels()
     km.shutdown_kernel(now=False)
