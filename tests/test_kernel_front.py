@@ -389,7 +389,93 @@ def test_interrupt_during_the_build_stops_the_cell_before_its_program_runs(kerne
         if m["parent_header"].get("msg_id") == msg_id:
             outputs.append(m)
     assert reply["content"]["status"] == "error", reply["content"]
+    assert reply["content"]["ename"] == "Interrupted", reply["content"]
     assert "the program ran" not in text_of(outputs)
+
+
+BUSY_CELL = "\n".join(f"func f{i}(x int) int {{ s := 0; for j := 0; j < x; j++ {{ s += j * {i} % 7 }}; return s }}"
+                      for i in range(4000)) + '\n%%\nfmt.Println("the program ran")\ntime.Sleep(time.Hour)'
+
+
+def wait_busy(kc, msg_id, timeout=60):
+    """Waits until the kernel says it is busy with this request: from then on the cell is running."""
+    deadline = time.monotonic() + timeout
+    while True:
+        m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if (m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "status"
+                and m["content"]["execution_state"] == "busy"):
+            return
+
+
+def test_an_interrupt_stops_a_go_cell_at_any_step(kernel):
+    """From the moment the kernel is busy with a cell, an interrupt stops it, whatever step the cell is at:
+    GoNB composing the program, goimports, the build (the go command, the compiler, the linker, and the
+    moments between them), or the program. The program here would sleep an hour, so a lost interrupt
+    shows as a cell that never ends. Afterwards nothing of the cell is left running."""
+    km, kc = kernel
+    run(kc, '%%\nfmt.Println("warm")')
+    gonb = gonb_of(km.provisioner.process.pid)
+    gonb_session = session_of(gonb)
+    for delay in (0, 0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0, 1.5, 2.5, 4.0):
+        msg_id = kc.execute(BUSY_CELL)
+        wait_busy(kc, msg_id)
+        time.sleep(delay)
+        km.interrupt_kernel()
+        reply = shell_reply(kc, msg_id, timeout=60)["content"]
+        assert reply["status"] == "error", (delay, reply)
+        assert reply["ename"] == "Interrupted" and "shim" not in reply["evalue"], (delay, reply)
+        deadline = time.monotonic() + 10
+        while set(session_members(gonb_session)) - {gonb} and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = set(session_members(gonb_session)) - {gonb}
+        assert not left, (delay, [cmdline(p) for p in left])
+    content, msgs = run(kc, '%%\nfmt.Println("still here")')
+    assert content["status"] == "ok" and "still here" in text_of(msgs)
+
+
+def test_an_interrupt_stops_shell_commands_and_programs_that_ignore_it(kernel):
+    """A shell command waits for its children: they are stopped too. A program that ignores SIGINT is
+    killed 5 s later, as GoNB does for a program."""
+    km, kc = kernel
+    for code, want in (('!sleep 600; echo after', "after"),
+                       ('%%\nsignal.Ignore(os.Interrupt)\nfmt.Println("ignoring")\ntime.Sleep(time.Hour)\nfmt.Println("after")', "after")):
+        msg_id = kc.execute(code)
+        wait_busy(kc, msg_id)
+        time.sleep(1.5)
+        km.interrupt_kernel()
+        shell_reply(kc, msg_id, timeout=60)
+        outputs = []
+        while True:
+            try:
+                m = kc.get_iopub_msg(timeout=1)
+            except Exception:
+                break
+            if m["parent_header"].get("msg_id") == msg_id:
+                outputs.append(m)
+        assert want not in text_of(outputs), (code, text_of(outputs))
+
+
+def test_a_second_interrupt_signals_the_program_again(kernel):
+    """As with Ctrl-C twice in a terminal: a program that handles the first SIGINT gets a second one."""
+    km, kc = kernel
+    code = ('%%\nc := make(chan os.Signal, 2)\nsignal.Notify(c, os.Interrupt)\nfmt.Println("waiting")\n'
+            '<-c\nfmt.Println("first")\n<-c\nfmt.Println("second")')
+    msg_id = kc.execute(code)
+    seen = []
+
+    def wait_for(text):
+        deadline = time.monotonic() + 120
+        while text not in "".join(seen):
+            m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+            if m["parent_header"].get("msg_id") == msg_id and m["msg_type"] == "stream":
+                seen.append(m["content"]["text"])
+
+    wait_for("waiting")
+    km.interrupt_kernel()
+    wait_for("first")
+    km.interrupt_kernel()
+    wait_for("second")
+    assert shell_reply(kc, msg_id, timeout=30)["content"]["status"] == "ok"
 
 
 def test_the_helpers_default_connection_goes_through_the_session(demo_replica, kernel, tmp_path, monkeypatch):

@@ -19,8 +19,9 @@
 //     once (internal/kernelspec writes it), so the workspace is not loaded twice;
 //   - own the execution count and the execution queue (cells run one at a time, in order; after a
 //     failing cell the queued ones are aborted when the client asked for stop_on_error);
-//   - handle interrupt_request itself: forward it to GoNB (which signals the cell's program) and cancel
-//     on the server every query in flight through the notebook's replica session;
+//   - handle interrupt_request itself: stop a Go cell at any step (GoNB stops only a program it has
+//     started, so an interrupt during the build was lost: the kernel signals the cell's processes itself)
+//     and cancel on the server every query in flight through the notebook's replica session;
 //   - shut down cleanly: GoNB runs in a session of its own and dies with the kernel (parent-death signal);
 //     a watchdog process sweeps that session (GoNB, cell programs, gopls) and the kernel's private folder
 //     when the kernel exits, however it exits.

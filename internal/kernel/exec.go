@@ -6,7 +6,10 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"maps"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/replicalab/replicalab/internal/jupyter"
 )
@@ -36,6 +39,27 @@ type execution struct {
 	// seenBeforeReply is the sequence number of the last execute request received before this cell's
 	// reply went out: requests up to it were sent by a client that did not yet know the cell failed.
 	seenBeforeReply uint64
+
+	goCell      bool          // run by GoNB (else by the kernel: SQL and the kernel's % commands)
+	done        chan struct{} // closed when the cell has ended
+	interrupted atomic.Bool   // an interrupt arrived while the cell ran
+	interrupts  chan struct{} // one pending interrupt for the Go cell's stopper (see gonb.stopCell)
+	stopper     sync.Once
+}
+
+// interruptedName is the error name of a cell stopped by an interrupt, SQL or Go.
+const interruptedName = "Interrupted"
+
+// goInterrupted is what an interrupted Go cell that failed reports, in place of GoNB's account of the
+// step the interrupt stopped ("failed to run go build ...: signal: interrupt").
+const goInterrupted = "interrupted: the cell was stopped"
+
+// stoppedByInterrupt reports whether a failed Go cell's error is the interrupt's doing.
+func (e *execution) stoppedByInterrupt() bool { return e.goCell && e.interrupted.Load() }
+
+// interruptedError is the content of an interrupted Go cell's error, in its error message and reply.
+func interruptedError() map[string]any {
+	return map[string]any{"ename": interruptedName, "evalue": goInterrupted, "traceback": []string{goInterrupted}}
 }
 
 func (e *execution) gonbReply(m *jupyter.Message) {
@@ -92,7 +116,9 @@ func (k *Kernel) execute(m *jupyter.Message, req executeRequest) (string, *execu
 	if k.stopping.Load() {
 		return "aborted", nil
 	}
-	e := &execution{msg: m, code: req.Code, reply: make(chan *jupyter.Message, 1), idle: make(chan *jupyter.Message, 1)}
+	e := &execution{msg: m, code: req.Code, reply: make(chan *jupyter.Message, 1), idle: make(chan *jupyter.Message, 1),
+		done: make(chan struct{}), interrupts: make(chan struct{}, 1)}
+	defer close(e.done)
 	e.store = !req.Silent && (req.StoreHistory == nil || *req.StoreHistory)
 	k.execMu.Lock()
 	if e.store {
@@ -102,9 +128,11 @@ func (k *Kernel) execute(m *jupyter.Message, req executeRequest) (string, *execu
 	e.count = k.execCount
 	k.execMu.Unlock()
 
+	kind := classify(req.Code)
+	e.goCell = kind == goCell
 	k.current.Store(e)
 	defer k.current.Store(nil)
-	if kind := classify(req.Code); kind != goCell {
+	if !e.goCell {
 		return k.executeKernelCell(e, kind), e
 	}
 	return k.executeGo(e), e
@@ -154,15 +182,17 @@ func (k *Kernel) relayExecuteReply(e *execution, r *jupyter.Message) string {
 	} else {
 		delete(content, "execution_count")
 	}
-	_ = r.SetContent(content)
 	if status == "ok" {
 		k.memory.remember(e.code)
 	}
-	if status == "error" {
+	if status == "error" && e.stoppedByInterrupt() {
+		maps.Copy(content, interruptedError())
+	} else if status == "error" {
 		if hint := goCellHint(e.code); hint != "" {
 			k.publish(e.msg, "stream", map[string]string{"name": "stderr", "text": hint})
 		}
 	}
+	_ = r.SetContent(content)
 	r.Identities = e.msg.Identities
 	k.replyExecute(e, func() {
 		if err := k.sock.Shell.SendFrames(k.sock.Signer.Frames(r)); err != nil {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -412,8 +413,8 @@ func (g *gonb) onStdin(m *jupyter.Message) {
 }
 
 // onIOPub relays GoNB's broadcasts: outputs, statuses, comm messages. The kernel's own probes stay
-// private; the execution count of execute_input is the kernel's; the idle that ends a Go cell is held
-// by the execution (it may add a hint first).
+// private; the execution count of execute_input is the kernel's; an interrupted cell's error says it
+// was interrupted; the idle that ends a Go cell is held by the execution (it may add a hint first).
 func (g *gonb) onIOPub(m *jupyter.Message, seen chan struct{}) {
 	select {
 	case seen <- struct{}{}:
@@ -426,6 +427,10 @@ func (g *gonb) onIOPub(m *jupyter.Message, seen chan struct{}) {
 		switch m.Header.MsgType {
 		case "execute_input":
 			_ = m.SetContent(map[string]any{"code": e.code, "execution_count": e.count})
+		case "error":
+			if e.stoppedByInterrupt() {
+				_ = m.SetContent(interruptedError())
+			}
 		case "status":
 			var st struct {
 				State string `json:"execution_state"`
@@ -443,30 +448,75 @@ func (g *gonb) onIOPub(m *jupyter.Message, seen chan struct{}) {
 	}
 }
 
-// interrupt forwards an interrupt to GoNB: it signals the running cell's program.
-func (g *gonb) interrupt(m *jupyter.Message) {
-	select {
-	case <-g.ready:
-	default:
+// interrupt stops the running Go cell, whatever step it is at (see stopCell).
+func (g *gonb) interrupt() {
+	e := g.k.current.Load()
+	if e == nil || !e.goCell || g.cmd == nil || g.cmd.Process == nil {
 		return
 	}
-	if g.err != nil {
-		return
+	e.interrupted.Store(true)
+	started := false
+	e.stopper.Do(func() {
+		started = true
+		go g.stopCell(e)
+	})
+	if !started {
+		select {
+		case e.interrupts <- struct{}{}:
+		default:
+		}
 	}
-	req, err := jupyter.Reply(nil, g.k.session, "interrupt_request", map[string]any{})
-	if err != nil {
-		return
+}
+
+// Stopping an interrupted Go cell: how often the kernel looks for the cell's processes, and how long a
+// process has to end after SIGINT before SIGKILL (GoNB's own wait for a program, jpyexec.WaitToKill).
+const (
+	stopPoll  = 10 * time.Millisecond
+	killAfter = 5 * time.Second
+)
+
+// stopCell stops an interrupted Go cell. GoNB (v0.11.4) handles an interrupt only by signalling a program
+// it has already started: an interrupt that arrives while it composes the program, runs goimports, go
+// get or go build, or between those steps, is lost, and the program then runs in full. So the kernel
+// does not pass interrupts to GoNB; until the cell ends it sends SIGINT to every process below GoNB —
+// build steps and the program alike, and any that starts later — and SIGKILL to one still there
+// killAfter after its SIGINT. Another interrupt sends SIGINT to them all again (a program using the
+// helpers ends at once on a second one). GoNB then reports what became of the cell: a stopped build or
+// program fails it; a stopped shell command prints "signal: interrupt", as a shell would.
+func (g *gonb) stopCell(e *execution) {
+	type identity struct {
+		pid   int
+		start uint64
 	}
-	g.mu.Lock()
-	g.routes[req.Header.MsgID] = route{internal: make(chan *jupyter.Message, 1)}
-	g.mu.Unlock()
-	time.AfterFunc(time.Minute, func() { g.dropRoute(req.Header.MsgID) })
-	if err := g.control.Send(req); err != nil {
-		g.k.log.Printf("interrupt GoNB: %v", err)
-	}
-	if g.cmd != nil && g.k.current.Load() != nil {
-		if n := interruptBuild(g.cmd.Process.Pid); n > 0 {
-			g.k.log.Printf("interrupt: stopped the build of the cell")
+	signalled := map[identity]time.Time{}
+	tick := time.NewTicker(stopPoll)
+	defer tick.Stop()
+	again := false
+	for {
+		now := time.Now()
+		for _, p := range descendants(g.cmd.Process.Pid) {
+			id := identity{p.pid, p.start}
+			first, seen := signalled[id]
+			switch {
+			case !seen || again:
+				if !seen {
+					signalled[id] = now
+				}
+				_ = syscall.Kill(p.pid, syscall.SIGINT)
+			case now.Sub(first) >= killAfter:
+				_ = syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+		again = false
+		select {
+		case <-e.done:
+			if len(signalled) > 0 {
+				g.k.log.Printf("interrupt: stopped %d process(es) of the Go cell", len(signalled))
+			}
+			return
+		case <-e.interrupts:
+			again = true
+		case <-tick.C:
 		}
 	}
 }

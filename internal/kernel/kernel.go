@@ -278,8 +278,8 @@ func (k *Kernel) kernelInfo() map[string]any {
 	}
 }
 
-// interrupt answers an interrupt request: GoNB signals the running cell's program, and every query in
-// flight through the notebook's session is cancelled on the server.
+// interrupt answers an interrupt request: a Go cell is stopped at whatever step it is (gonb.stopCell),
+// and every query in flight through the notebook's session is cancelled on the server.
 func (k *Kernel) interrupt(m *jupyter.Message, s *jupyter.Socket) {
 	if m != nil {
 		k.reply(s, m, "interrupt_reply", map[string]string{"status": "ok"})
@@ -287,7 +287,7 @@ func (k *Kernel) interrupt(m *jupyter.Message, s *jupyter.Socket) {
 	if k.stopping.Load() {
 		return
 	}
-	k.gonb.interrupt(m)
+	k.gonb.interrupt()
 	k.cancelSQL()
 	if k.replica != nil {
 		if n := k.replica.CancelAll(); n > 0 {

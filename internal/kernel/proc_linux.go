@@ -14,13 +14,14 @@ func setChildAttrs(cmd *exec.Cmd, newSession bool) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: newSession, Pdeathsig: syscall.SIGKILL}
 }
 
-// sessionMembers lists the processes of session sid (found in /proc), the leader included.
-func sessionMembers(sid int) []int {
+// processes lists the live processes (from /proc). Zombies are left out: a zombie holds nothing, and its
+// parent reaps it.
+func processes() []proc {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	var pids []int
+	var ps []proc
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -30,21 +31,31 @@ func sessionMembers(sid int) []int {
 		if err != nil {
 			continue
 		}
-		// pid (comm) state ppid pgrp session ...; comm may hold spaces and parentheses.
+		// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+		// cutime cstime priority nice num_threads itrealvalue starttime ...; comm may hold spaces and ")".
 		s := string(data)
 		i := strings.LastIndexByte(s, ')')
 		if i < 0 {
 			continue
 		}
 		f := strings.Fields(s[i+1:])
-		if len(f) < 4 {
+		if len(f) < 20 || f[0] == "Z" {
 			continue
 		}
-		if f[0] == "Z" { // a zombie holds nothing; its parent reaps it
-			continue
-		}
-		if sess, err := strconv.Atoi(f[3]); err == nil && sess == sid {
-			pids = append(pids, pid)
+		ppid, _ := strconv.Atoi(f[1])
+		sid, _ := strconv.Atoi(f[3])
+		start, _ := strconv.ParseUint(f[19], 10, 64)
+		ps = append(ps, proc{pid: pid, ppid: ppid, sid: sid, start: start})
+	}
+	return ps
+}
+
+// sessionMembers lists the processes of session sid, the leader included.
+func sessionMembers(sid int) []int {
+	var pids []int
+	for _, p := range processes() {
+		if p.sid == sid {
+			pids = append(pids, p.pid)
 		}
 	}
 	return pids
@@ -57,26 +68,4 @@ func killSession(sid int) int {
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	}
 	return len(pids)
-}
-
-// interruptBuild sends SIGINT to the go command and goimports running in session sid: GoNB ignores an
-// interrupt while it builds a cell, and would then run the program anyway.
-func interruptBuild(sid int) int {
-	n := 0
-	for _, pid := range sessionMembers(sid) {
-		data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
-		if err != nil {
-			continue
-		}
-		args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
-		if len(args) == 0 {
-			continue
-		}
-		name := args[0][strings.LastIndexByte(args[0], '/')+1:]
-		building := name == "goimports" || name == "go" && len(args) > 1 && (args[1] == "build" || args[1] == "get" || args[1] == "test")
-		if building && syscall.Kill(pid, syscall.SIGINT) == nil {
-			n++
-		}
-	}
-	return n
 }

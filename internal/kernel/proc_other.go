@@ -4,6 +4,8 @@ package kernel
 
 import (
 	"os/exec"
+	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -22,5 +24,24 @@ func killSession(sid int) int {
 	return 1
 }
 
-// interruptBuild is Linux's; elsewhere an interrupt during a cell's build waits for the build.
-func interruptBuild(int) int { return 0 }
+// processes lists the live processes with their parents, from ps (no /proc here). The start time is
+// left at zero: a process is known by its pid alone.
+func processes() []proc {
+	out, err := exec.Command("ps", "-A", "-o", "pid=", "-o", "ppid=").Output()
+	if err != nil {
+		return nil
+	}
+	var ps []proc
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		pid, err1 := strconv.Atoi(f[0])
+		ppid, err2 := strconv.Atoi(f[1])
+		if err1 == nil && err2 == nil {
+			ps = append(ps, proc{pid: pid, ppid: ppid})
+		}
+	}
+	return ps
+}

@@ -204,7 +204,7 @@ func (k *Kernel) executeKernelCell(e *execution, kind cellKind) string {
 	interrupted := ctx.Err() != nil
 	cancel()
 	if fail != nil && interrupted {
-		fail = &sqlFailure{ename: "Interrupted", evalue: "interrupted: the query was cancelled on the replica"}
+		fail = &sqlFailure{ename: interruptedName, evalue: "interrupted: the query was cancelled on the replica"}
 	}
 	if result != nil && e.store {
 		k.history.SetOutput(e.count, *result)
@@ -479,7 +479,7 @@ func explained(err error) *sqlFailure {
 // names, its detail and hint, and for a missing relation the closest table names.
 func (k *Kernel) queryFailure(ctx context.Context, p *replica.Pool, sql string, err error) *sqlFailure {
 	if ctx.Err() != nil {
-		return &sqlFailure{ename: "Interrupted", evalue: "interrupted: the query was cancelled on the replica"}
+		return &sqlFailure{ename: interruptedName, evalue: "interrupted: the query was cancelled on the replica"}
 	}
 	var ce *replica.ConnectError
 	if errors.As(err, &ce) {
@@ -518,7 +518,7 @@ func (k *Kernel) queryFailure(ctx context.Context, p *replica.Pool, sql string, 
 // tableFailure explains a failed %describe or %sample: a table not found gets the closest names.
 func (k *Kernel) tableFailure(ctx context.Context, p *replica.Pool, table string, err error) *sqlFailure {
 	f := k.queryFailure(ctx, p, "", err)
-	if f.ename == "Interrupted" {
+	if f.ename == interruptedName {
 		return f
 	}
 	msg := strings.ToLower(err.Error())
