@@ -439,18 +439,33 @@ def test_an_interrupt_stops_a_go_cell_at_any_step(kernel):
 
 
 def test_an_interrupt_stops_shell_commands_and_programs_that_ignore_it(kernel):
-    """A shell command waits for its children: they are stopped too. A program that ignores SIGINT is
-    killed 5 s later, as GoNB does for a program."""
+    """A shell command waits for its children: they are stopped too (SIGINT to bash alone would leave the
+    sleep running). A program that ignores SIGINT is killed 5 s later, as GoNB does for a program."""
     km, kc = kernel
-    for code in ('!sleep 600; echo after',
-                 '%%\nsignal.Ignore(os.Interrupt)\nfmt.Println("ignoring")\ntime.Sleep(time.Hour)\nfmt.Println("after")'):
-        msg_id = kc.execute(code)
-        wait_busy(kc, msg_id)
-        time.sleep(1.5)
-        km.interrupt_kernel()
-        shell_reply(kc, msg_id, timeout=60)
-        text = text_of(outputs_of(kc, msg_id, quiet=1))
-        assert "after" not in text, (code, text)
+    gonb_session = session_of(gonb_of(km.provisioner.process.pid))
+    msg_id = kc.execute('!sleep 600; echo after')
+    deadline = time.monotonic() + 60
+    while not any(cmdline(p).startswith("sleep 600") for p in session_members(gonb_session)):
+        assert time.monotonic() < deadline, "the shell command never started"
+        time.sleep(0.02)
+    km.interrupt_kernel()
+    shell_reply(kc, msg_id, timeout=60)
+    text = text_of(outputs_of(kc, msg_id, quiet=1))
+    assert "after" not in text, text
+
+    msg_id = kc.execute('%%\nsignal.Ignore(os.Interrupt)\nfmt.Println("ignoring")\ntime.Sleep(time.Hour)\nfmt.Println("after")')
+    outputs = []
+    deadline = time.monotonic() + 120
+    while "ignoring" not in text_of(outputs):
+        assert time.monotonic() < deadline, "the program never started"
+        m = kc.get_iopub_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if m["parent_header"].get("msg_id") == msg_id:
+            outputs.append(m)
+    km.interrupt_kernel()
+    reply = shell_reply(kc, msg_id, timeout=60)["content"]
+    text = text_of(outputs + outputs_of(kc, msg_id, quiet=1))
+    assert reply["status"] == "error" and reply["ename"] == "Interrupted", reply
+    assert "signal: killed" in text and "after" not in text, text
 
 
 def test_a_second_interrupt_signals_the_program_again(kernel):

@@ -45,6 +45,7 @@ type execution struct {
 	interrupted atomic.Bool   // an interrupt arrived while the cell ran
 	interrupts  chan struct{} // one pending interrupt for the Go cell's stopper (see gonb.stopCell)
 	stopper     sync.Once
+	signalled   atomic.Bool // the stopper sent SIGINT to one of the Go cell's processes
 }
 
 // interruptedName is the error name of a cell stopped by an interrupt, SQL or Go.
@@ -54,8 +55,9 @@ const interruptedName = "Interrupted"
 // step the interrupt stopped ("failed to run go build ...: signal: interrupt").
 const goInterrupted = "interrupted: the cell was stopped"
 
-// stoppedByInterrupt reports whether a failed Go cell's error is the interrupt's doing.
-func (e *execution) stoppedByInterrupt() bool { return e.goCell && e.interrupted.Load() }
+// stoppedByInterrupt reports whether a failed Go cell's error is the interrupt's doing: the kernel stopped
+// one of its processes. (A cell that failed on its own before that keeps its own error.)
+func (e *execution) stoppedByInterrupt() bool { return e.goCell && e.signalled.Load() }
 
 // interruptedError is the content of an interrupted Go cell's error, in its error message and reply.
 func interruptedError() map[string]any {
@@ -144,6 +146,9 @@ func (k *Kernel) execute(m *jupyter.Message, req executeRequest) (string, *execu
 func (k *Kernel) executeGo(e *execution) string {
 	if err := k.gonb.waitReady(); err != nil {
 		return k.fail(e, "GoNBUnavailable", err.Error(), nil)
+	}
+	if e.interrupted.Load() { // while GoNB started: the cell never reaches it
+		return k.fail(e, interruptedName, goInterrupted, nil)
 	}
 	k.gonb.forward(k.gonb.shellSocket, e.msg, k.sock.Shell)
 	var reply, idle *jupyter.Message

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-zeromq/zmq4"
@@ -468,56 +467,25 @@ func (g *gonb) interrupt() {
 	}
 }
 
-// Stopping an interrupted Go cell: how often the kernel looks for the cell's processes, and how long a
-// process has to end after SIGINT before SIGKILL (GoNB's own wait for a program, jpyexec.WaitToKill).
-const (
-	stopPoll  = 10 * time.Millisecond
-	killAfter = 5 * time.Second
-)
-
 // stopCell stops an interrupted Go cell. GoNB (v0.11.4) handles an interrupt only by signalling a program
 // it has already started: an interrupt that arrives while it composes the program, runs goimports, go
 // get or go build, or between those steps, is lost, and the program then runs in full. So the kernel
-// does not pass interrupts to GoNB; until the cell ends it sends SIGINT to every process below GoNB —
-// build steps and the program alike, and any that starts later — and SIGKILL to one still there
-// killAfter after its SIGINT. Another interrupt sends SIGINT to them all again (a program using the
-// helpers ends at once on a second one). GoNB then reports what became of the cell: a stopped build or
-// program fails it; a stopped shell command prints "signal: interrupt", as a shell would.
+// does not pass interrupts to GoNB: it stops the processes below GoNB itself (stopTree) until the cell
+// ends. GoNB then reports what became of the cell: a stopped build or program fails it; a stopped shell
+// command prints "signal: interrupt" and the cell goes on, as in a shell.
 func (g *gonb) stopCell(e *execution) {
-	type identity struct {
-		pid   int
-		start uint64
+	// Before GoNB is ready its children are its own set-up (go mod init, ...), not the cell's: the cell
+	// is sent to GoNB only once it is ready, and not at all if the interrupt came first (executeGo).
+	select {
+	case <-g.ready:
+	case <-e.done:
+		return
 	}
-	signalled := map[identity]time.Time{}
-	tick := time.NewTicker(stopPoll)
-	defer tick.Stop()
-	again := false
-	for {
-		now := time.Now()
-		for _, p := range descendants(g.cmd.Process.Pid) {
-			id := identity{p.pid, p.start}
-			first, seen := signalled[id]
-			switch {
-			case !seen || again:
-				if !seen {
-					signalled[id] = now
-				}
-				_ = syscall.Kill(p.pid, syscall.SIGINT)
-			case now.Sub(first) >= killAfter:
-				_ = syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-		}
-		again = false
-		select {
-		case <-e.done:
-			if len(signalled) > 0 {
-				g.k.log.Printf("interrupt: stopped %d process(es) of the Go cell", len(signalled))
-			}
-			return
-		case <-e.interrupts:
-			again = true
-		case <-tick.C:
-		}
+	if g.err != nil {
+		return
+	}
+	if n := stopTree(g.cmd.Process.Pid, e.done, e.interrupts, func() { e.signalled.Store(true) }); n > 0 {
+		g.k.log.Printf("interrupt: stopped %d process(es) of the Go cell", n)
 	}
 }
 

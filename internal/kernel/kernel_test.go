@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -298,52 +297,5 @@ func TestBindNamedTurnsPlaceholdersIntoParameters(t *testing.T) {
 		if _, _, err := k.bindNamed(bad.sql); err == nil || !strings.Contains(err.Error(), bad.says) {
 			t.Errorf("bindNamed(%q) = %v, want an error saying %q", bad.sql, err, bad.says)
 		}
-	}
-}
-
-// descendants finds a process's whole tree, the deepest first: a child is always listed before its
-// parent, so signalling in that order leaves no orphan behind.
-func TestDescendantsListsTheTreeChildrenBeforeParents(t *testing.T) {
-	// The shell's children: a shell (whose child is a sleep) and a sleep; "; true" keeps the inner shell
-	// from becoming its sleep.
-	tree := exec.Command("/bin/sh", "-c", "/bin/sh -c 'sleep 300; true' & sleep 300 & wait")
-	if err := tree.Start(); err != nil {
-		t.Fatal(err)
-	}
-	root := tree.Process.Pid
-	defer func() {
-		for _, p := range descendants(root) {
-			_ = syscall.Kill(p.pid, syscall.SIGKILL)
-		}
-		_ = tree.Process.Kill()
-		_ = tree.Wait()
-	}()
-	var got []proc
-	for deadline := time.Now().Add(10 * time.Second); len(got) < 3 && time.Now().Before(deadline); {
-		time.Sleep(20 * time.Millisecond)
-		got = descendants(root)
-	}
-	if len(got) != 3 {
-		t.Fatalf("descendants = %+v, want the shell's two children and its grandchild", got)
-	}
-	at := map[int]int{}
-	for i, p := range got {
-		at[p.pid] = i
-	}
-	grandchildren := 0
-	for i, p := range got {
-		if p.ppid == root {
-			continue
-		}
-		grandchildren++
-		if parent, ok := at[p.ppid]; !ok || parent < i {
-			t.Errorf("process %d (parent %d) is not listed before its parent: %+v", p.pid, p.ppid, got)
-		}
-	}
-	if grandchildren != 1 {
-		t.Errorf("found %d grandchildren, want 1: %+v", grandchildren, got)
-	}
-	if !slices.ContainsFunc(descendants(os.Getpid()), func(p proc) bool { return p.pid == root }) {
-		t.Errorf("the shell %d is not among the test's own descendants", root)
 	}
 }

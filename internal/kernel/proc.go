@@ -1,6 +1,9 @@
 package kernel
 
-import "sort"
+import (
+	"syscall"
+	"time"
+)
 
 // proc is one live process: its pid, parent, session and start time (clock ticks since boot, where the
 // system says; with the pid it tells a process from a later one given the same pid).
@@ -9,32 +12,95 @@ type proc struct {
 	start          uint64
 }
 
-// descendants lists the processes below root (its children, their children, ...), the deepest first, so
-// that a child is signalled before the parent that would otherwise leave it running as an orphan.
+// descendants lists the processes below root (its children, their children, ...), parents before their
+// children: signalled in that order, a shell gets SIGINT while it still waits for its command, and then
+// ends with it instead of running its next command (bash's rule; at a terminal Ctrl-C reaches the whole
+// foreground group at once).
 func descendants(root int) []proc {
-	ps := processes()
 	children := map[int][]proc{}
-	for _, p := range ps {
+	for _, p := range processes() {
 		children[p.ppid] = append(children[p.ppid], p)
 	}
-	type found struct {
-		p     proc
-		depth int
-	}
-	var out []found
-	level := children[root]
-	for depth := 1; len(level) > 0; depth++ {
+	var list []proc
+	for level := children[root]; len(level) > 0; {
 		var next []proc
 		for _, p := range level {
-			out = append(out, found{p, depth})
+			list = append(list, p)
 			next = append(next, children[p.pid]...)
 		}
 		level = next
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].depth > out[j].depth })
-	list := make([]proc, len(out))
-	for i, f := range out {
-		list[i] = f.p
-	}
 	return list
+}
+
+// Stopping a process tree: how often stopTree looks for new processes (often at first, when a build step
+// or a program may be about to start, then less), and how long a process has to end after SIGINT before
+// SIGKILL (GoNB's own wait for a cell program, jpyexec.WaitToKill).
+const (
+	stopPollFast = 10 * time.Millisecond
+	stopPollSlow = 50 * time.Millisecond
+	fastFor      = 500 * time.Millisecond
+	killAfter    = 5 * time.Second
+)
+
+// stopTree stops the processes below root until done closes, and returns how many it signalled. It sends
+// SIGINT to each process as it first finds it there (those already running and those that start later,
+// parents first), SIGINT to all of them again on each receive from again, and SIGKILL to any
+// it signalled killAfter ago that still lives, below root or not (a child that ignored SIGINT is left an
+// orphan when its parent ends). onSignal runs after each SIGINT that reached a process.
+func stopTree(root int, done, again <-chan struct{}, onSignal func()) int {
+	type identity struct {
+		pid   int
+		start uint64
+	}
+	signalled := map[identity]time.Time{}
+	n := 0
+	began := time.Now()
+	resend := false
+	for {
+		list := descendants(root)
+		select {
+		case <-done:
+			// Listed after the cell ended: the processes may be the next cell's.
+			return n
+		default:
+		}
+		now := time.Now()
+		for _, p := range list {
+			id := identity{p.pid, p.start}
+			_, seen := signalled[id]
+			if seen && !resend {
+				continue
+			}
+			if !seen {
+				signalled[id] = now
+				n++
+			}
+			if syscall.Kill(p.pid, syscall.SIGINT) == nil {
+				onSignal()
+			}
+		}
+		resend = false
+		for id, first := range signalled {
+			if now.Sub(first) < killAfter {
+				continue
+			}
+			if p, ok := lookup(id.pid); ok && p.start == id.start {
+				_ = syscall.Kill(id.pid, syscall.SIGKILL)
+			} else {
+				delete(signalled, id) // ended
+			}
+		}
+		poll := stopPollFast
+		if time.Since(began) > fastFor {
+			poll = stopPollSlow
+		}
+		select {
+		case <-done:
+			return n
+		case <-again:
+			resend = true
+		case <-time.After(poll):
+		}
+	}
 }

@@ -14,8 +14,7 @@ func setChildAttrs(cmd *exec.Cmd, newSession bool) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: newSession, Pdeathsig: syscall.SIGKILL}
 }
 
-// processes lists the live processes (from /proc). Zombies are left out: a zombie holds nothing, and its
-// parent reaps it.
+// processes lists the live processes (from /proc).
 func processes() []proc {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
@@ -23,31 +22,37 @@ func processes() []proc {
 	}
 	var ps []proc
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			if p, ok := lookup(pid); ok {
+				ps = append(ps, p)
+			}
 		}
-		data, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
-		// cutime cstime priority nice num_threads itrealvalue starttime ...; comm may hold spaces and ")".
-		s := string(data)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 20 || f[0] == "Z" {
-			continue
-		}
-		ppid, _ := strconv.Atoi(f[1])
-		sid, _ := strconv.Atoi(f[3])
-		start, _ := strconv.ParseUint(f[19], 10, 64)
-		ps = append(ps, proc{pid: pid, ppid: ppid, sid: sid, start: start})
 	}
 	return ps
+}
+
+// lookup reads one process from /proc/<pid>/stat. A zombie counts as gone: it holds nothing, and its
+// parent reaps it.
+func lookup(pid int) (proc, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return proc{}, false
+	}
+	// pid (comm) state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+	// cutime cstime priority nice num_threads itrealvalue starttime ...; comm may hold spaces and ")".
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return proc{}, false
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 || f[0] == "Z" {
+		return proc{}, false
+	}
+	ppid, _ := strconv.Atoi(f[1])
+	sid, _ := strconv.Atoi(f[3])
+	start, _ := strconv.ParseUint(f[19], 10, 64)
+	return proc{pid: pid, ppid: ppid, sid: sid, start: start}, true
 }
 
 // sessionMembers lists the processes of session sid, the leader included.
