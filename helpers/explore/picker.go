@@ -17,21 +17,36 @@ import (
 )
 
 // pickJS wires the select box to GoNB's comm channel: every change sends the chosen table's
-// name to the program (the browser also sends the initial value once connected).
+// name to the program (the browser also sends the initial value once connected). The select is
+// marked data-connected="true" once GoNB's channel is up. GoNB's channel gives up if the kernel has
+// not acknowledged it within 0.5 s (a busy machine): then the select is marked "failed", disabled,
+// and a note below it says to run the cell again, instead of a picker that silently does nothing.
 const pickJS = `(() => {
   const el = document.getElementById(%q);
   // GoNB sets up its comm object asynchronously the first time a program uses comms: wait for it
-  // (up to 20 s) rather than miss it; the select is marked data-connected once wired.
+  // (up to 20 s) rather than miss it.
+  const lost = (why) => {
+    el.dataset.connected = "failed";
+    el.disabled = true;
+    const note = document.createElement("p");
+    note.className = "replicalab-picker-lost";
+    note.style.color = "#b00";
+    note.textContent = "The table picker could not reach its program (" + why + "): run the cell again.";
+    el.closest("label").after(note);
+  };
   const wire = (tries) => {
     const c = globalThis?.gonb_comm;
     if (!c) {
       if (tries > 0) { setTimeout(() => wire(tries - 1), 100); }
-      else { console.error("replicalab: GoNB communication is not set up, the table picker cannot talk to the program."); }
+      else { lost("GoNB communication is not set up"); }
       return;
     }
     const v = c.newSyncedVariable(%q, el.value);
     el.addEventListener("change", () => { el.setAttribute("value", el.value); v.set(el.value); });
-    el.dataset.connected = "true";
+    // _is_connected is GoNB's (v0.11.4) promise of an open channel.
+    Promise.resolve(c._is_connected).then(
+      () => { el.dataset.connected = "true"; },
+      (err) => lost(err?.message || String(err)));
   };
   wire(200);
 })();`

@@ -42,6 +42,7 @@ type lab struct {
 	artifacts string
 	timings   map[string]float64
 	mu        sync.Mutex
+	labLog    func() string // what make lab printed so far: JupyterLab's and the kernel's logs
 }
 
 var shared struct {
@@ -239,6 +240,11 @@ func launch(t *testing.T, repo, chromium string) (*lab, error) {
 	if err := os.MkdirAll(l.artifacts, 0o755); err != nil {
 		return nil, err
 	}
+	l.labLog = func() string {
+		logMu.Lock()
+		defer logMu.Unlock()
+		return log.String()
+	}
 	// The lab's own output (JupyterLab's and the kernel's logs) goes with the screenshots.
 	stops = append(stops, func() {
 		logMu.Lock()
@@ -344,6 +350,15 @@ func (l *lab) poll(timeout time.Duration, js string, out *string) error {
 		err = fmt.Errorf("timed out after %s", timeout)
 	}
 	return err
+}
+
+// logTail is the end of the lab's log (at most n lines), for a failure message.
+func (l *lab) logTail(n int) string {
+	lines := strings.Split(strings.TrimRight(l.labLog(), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // runNewCell appends a code cell with src below the last one, runs it through JupyterLab's own command
