@@ -16,9 +16,12 @@ type proc struct {
 // children: signalled in that order, a shell gets SIGINT while it still waits for its command, and then
 // ends with it instead of running its next command (bash's rule; at a terminal Ctrl-C reaches the whole
 // foreground group at once).
-func descendants(root int) []proc {
+func descendants(root int) []proc { return below(processes(), root) }
+
+// below is descendants within the process list ps.
+func below(ps []proc, root int) []proc {
 	children := map[int][]proc{}
-	for _, p := range processes() {
+	for _, p := range ps {
 		children[p.ppid] = append(children[p.ppid], p)
 	}
 	var list []proc
@@ -58,7 +61,9 @@ func stopTree(root int, done, again <-chan struct{}, onSignal func()) int {
 	began := time.Now()
 	resend := false
 	for {
-		list := descendants(root)
+		// One list of the processes per round serves both the tree and the SIGKILL of orphans.
+		ps := processes()
+		list := below(ps, root)
 		select {
 		case <-done:
 			// Listed after the cell ended: the processes may be the next cell's.
@@ -81,14 +86,16 @@ func stopTree(root int, done, again <-chan struct{}, onSignal func()) int {
 			}
 		}
 		resend = false
+		live := make(map[identity]bool, len(ps))
+		for _, p := range ps {
+			live[identity{p.pid, p.start}] = true
+		}
 		for id, first := range signalled {
-			if now.Sub(first) < killAfter {
-				continue
-			}
-			if p, ok := lookup(id.pid); ok && p.start == id.start {
-				_ = syscall.Kill(id.pid, syscall.SIGKILL)
-			} else {
+			switch {
+			case !live[id]:
 				delete(signalled, id) // ended
+			case now.Sub(first) >= killAfter:
+				_ = syscall.Kill(id.pid, syscall.SIGKILL)
 			}
 		}
 		poll := stopPollFast

@@ -23,7 +23,7 @@ func processes() []proc {
 	var ps []proc
 	for _, e := range entries {
 		if pid, err := strconv.Atoi(e.Name()); err == nil {
-			if p, ok := lookup(pid); ok {
+			if p, ok := readProc(pid); ok {
 				ps = append(ps, p)
 			}
 		}
@@ -31,9 +31,9 @@ func processes() []proc {
 	return ps
 }
 
-// lookup reads one process from /proc/<pid>/stat. A zombie counts as gone: it holds nothing, and its
+// readProc reads one process from /proc/<pid>/stat. A zombie counts as gone: it holds nothing, and its
 // parent reaps it.
-func lookup(pid int) (proc, bool) {
+func readProc(pid int) (proc, bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return proc{}, false

@@ -45,13 +45,3 @@ func processes() []proc {
 	}
 	return ps
 }
-
-// lookup finds one process among those ps lists.
-func lookup(pid int) (proc, bool) {
-	for _, p := range processes() {
-		if p.pid == pid {
-			return p, true
-		}
-	}
-	return proc{}, false
-}

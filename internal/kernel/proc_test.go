@@ -109,9 +109,19 @@ func startHelper(t *testing.T, role, arg string, want int) int {
 	return root
 }
 
+// find returns the process with this pid, if it runs.
+func find(pid int) (proc, bool) {
+	for _, p := range processes() {
+		if p.pid == pid {
+			return p, true
+		}
+	}
+	return proc{}, false
+}
+
 // alive reports whether p still runs (the same process: pid and start time).
 func alive(p proc) bool {
-	q, ok := lookup(p.pid)
+	q, ok := find(p.pid)
 	return ok && q.start == p.start
 }
 
@@ -169,7 +179,7 @@ func TestStopTreeStopsEveryProcessAndKillsOrphansThatIgnoreIt(t *testing.T) {
 	if !alive(orphan) {
 		t.Fatalf("the child that ignores SIGINT ended before SIGKILL")
 	}
-	if q, _ := lookup(orphan.pid); slices.ContainsFunc(descendants(root), func(p proc) bool { return p.pid == q.pid }) {
+	if q, _ := find(orphan.pid); slices.ContainsFunc(descendants(root), func(p proc) bool { return p.pid == q.pid }) {
 		t.Fatalf("the orphan %d is still below the root", orphan.pid)
 	}
 	if !waitFor(killAfter+10*time.Second, func() bool { return !alive(orphan) }) {
@@ -178,7 +188,7 @@ func TestStopTreeStopsEveryProcessAndKillsOrphansThatIgnoreIt(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { return len(descendants(root)) == 0 }) {
 		t.Errorf("left below the root: %+v", descendants(root))
 	}
-	if _, ok := lookup(root); !ok {
+	if _, ok := find(root); !ok {
 		t.Errorf("the root was stopped; only what is below it should be")
 	}
 	if n := stop(); n < 4 {
